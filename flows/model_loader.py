@@ -1,0 +1,117 @@
+"""Finds, parses and checks the model files, so a broken one stops start-up with a clear message.
+
+The files ship inside the `model_data` package (so a plain `pip install` has them); a directory
+can be given instead, which is how authors try a new model before it ships.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from flows.model_schema import MaturityModel
+from flows.scoring import unreachable_phases
+
+
+class ModelFileError(Exception):
+    """A model file that cannot be used; the message names the file and the field."""
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        super().__init__(f"{file}: {field}: {problem}")
+        self.file = file
+        self.field = field
+        self.problem = problem
+
+
+def parse_model(text: str, file: str) -> MaturityModel:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        raise ModelFileError(file, where, f"not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ModelFileError(file, "(top)", "a model file must be a mapping")
+    try:
+        model = MaturityModel.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _readable_location(raw, first["loc"]) or "(top)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ModelFileError(file, field, message) from exc
+    unreachable = unreachable_phases(model)
+    if unreachable:
+        raise ModelFileError(
+            file, "phases", f"no combination of answers reaches {', '.join(unreachable)}"
+        )
+    return model
+
+
+def _readable_location(raw: object, loc: Iterable[str | int]) -> str:
+    """`questions[3] (q-plan).text.en` rather than `questions.3.text.en`."""
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(node, dict) and "id" in node:
+                label += f" ({node['id']})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def load_models(directory: Path | str | None = None) -> dict[str, MaturityModel]:
+    """All models by id, in file-name order. Raises ModelFileError for the first broken file."""
+    files = _model_files(directory)
+    models: dict[str, MaturityModel] = {}
+    origin: dict[str, str] = {}
+    for name, text in files:
+        model = parse_model(text, name)
+        if model.id in models:
+            raise ModelFileError(
+                name, "id", f"duplicate model id '{model.id}' (also in {origin[model.id]})"
+            )
+        models[model.id] = model
+        origin[model.id] = name
+    if not models:
+        raise ModelFileError(str(directory or "model_data"), "(files)", "no model files found")
+    return models
+
+
+def _model_files(directory: Path | str | None) -> list[tuple[str, str]]:
+    if directory is not None:
+        folder = Path(directory)
+        if not folder.is_dir():
+            raise ModelFileError(str(folder), "(files)", "directory not found")
+        return [(str(p), p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.yaml"))]
+    package = resources.files("model_data")
+    entries = sorted(
+        (e for e in package.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name
+    )
+    return [(f"model_data/{e.name}", e.read_text(encoding="utf-8")) for e in entries]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.model_loader [DIR]`: check model files while authoring them."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        models = load_models(args[0] if args else None)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for model in models.values():
+        print(f"ok  {model.id}: {len(model.phases)} phases, {len(model.questions)} questions")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
