@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 """Every user-facing text exists in each of these; `nl` is the models' source language."""
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,23}$"
 """Short, stable ids: they are stored in the database and travel in button payloads (Telegram
-allows 64 bytes of callback data, so ids stay short)."""
+allows 64 bytes of callback data: "a:<8-char assessment>:<24>:<12>" stays within it)."""
+OPTION_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,11}$"
 
 
 class Text(BaseModel):
@@ -65,7 +66,7 @@ class Pillar(BaseModel):
 class Option(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=ID_PATTERN)
+    id: str = Field(pattern=OPTION_ID_PATTERN)
     label: Text
     phase: str
     """Id of the phase (or level) this answer points at."""

@@ -43,7 +43,7 @@ class Score:
     phase_index: int
     spread_low: int
     spread_high: int
-    """The middle half of the answers lies between these phases: a wide gap means a mixed picture."""
+    """The middle half of the answers lies between these phases: a wide gap, a mixed picture."""
     answered: int
     skipped: int
     held_back: tuple[HeldBack, ...]
@@ -90,7 +90,7 @@ def _quartiles(levels: Sequence[int]) -> tuple[int, int]:
 def answer_levels(
     model: MaturityModel, answers: Mapping[str, str | None]
 ) -> dict[str, tuple[Question, str, int]]:
-    """question id -> (question, option id, phase index) for every answered (not skipped) question."""
+    """question id -> (question, option id, phase index) for each answered, unskipped question."""
     out: dict[str, tuple[Question, str, int]] = {}
     for question in model.questions:
         option_id = answers.get(question.id)
