@@ -16,7 +16,7 @@ LANGUAGES: tuple[str, ...] = ("nl", "en")
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,23}$"
 """Short, stable ids: they are stored in the database and travel in button payloads (Telegram
-allows 64 bytes of callback data: "a:<8-char assessment>:<24>:<12>" stays within it)."""
+allows 64 bytes of callback data: "a:<12-char assessment>:<24>:<12>" stays within it)."""
 OPTION_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,11}$"
 
 
@@ -148,8 +148,10 @@ class MaturityModel(BaseModel):
             elif question.pillar is not None:
                 raise ValueError(f"{where}.pillar: only pillar models put questions in pillars")
         for pillar in self.pillars:
-            if not any(q.pillar == pillar.id for q in self.questions):
-                raise ValueError(f"pillars ({pillar.id}): no question belongs to this pillar")
+            if not any(q.pillar == pillar.id and not q.skippable for q in self.questions):
+                raise ValueError(
+                    f"pillars ({pillar.id}): needs at least one question that cannot be skipped"
+                )
             for level in self.phases[:-1]:
                 actions = pillar.next_actions.get(level.id)
                 if not actions:

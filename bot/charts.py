@@ -1,0 +1,62 @@
+"""Radar charts of pillar levels, shared by every channel (a file path, or PNG bytes to upload).
+
+matplotlib is imported lazily with the Agg backend: no display is needed, and channels that never
+draw a chart do not pay for the import.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+from flows.replies import ChartSpec
+
+
+def radar_png(spec: ChartSpec) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    count = len(spec.labels)
+    angles = [2 * math.pi * i / count for i in range(count)]
+    values = list(spec.values)
+    top = len(spec.level_names)
+    fig = plt.figure(figsize=(6, 6), dpi=100)
+    try:
+        ax = fig.add_subplot(projection="polar")
+        ax.set_theta_offset(math.pi / 2)
+        ax.set_theta_direction(-1)
+        ax.plot([*angles, angles[0]], [*values, values[0]], color="#1f6feb", linewidth=2)
+        ax.fill([*angles, angles[0]], [*values, values[0]], color="#1f6feb", alpha=0.25)
+        ax.set_xticks(angles)
+        ax.set_xticklabels([_wrap(label) for label in spec.labels], fontsize=9)
+        ax.set_ylim(0, top)
+        ax.set_yticks(range(1, top + 1))
+        ax.set_yticklabels(spec.level_names, fontsize=8, color="#555555")
+        ax.set_title(spec.title, pad=24, fontsize=12)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def save_radar(spec: ChartSpec, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"radar-{spec.key}.png"
+    path.write_bytes(radar_png(spec))
+    return path
+
+
+def _wrap(label: str, width: int = 16) -> str:
+    words, lines, line = label.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)

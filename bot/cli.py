@@ -1,0 +1,178 @@
+"""`maturity-bot`: a thin command line over the library (console, models, history, channels)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.service import AssessmentService
+from bot.settings import Settings, load_settings
+from bot.storage import Storage, StorageError
+from flows.i18n import normalise_language
+from flows.model_loader import ModelFileError, load_models
+from flows.model_schema import LANGUAGES, MaturityModel
+
+
+class UsageError(Exception):
+    """A problem the user can fix (a setting, an argument); printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLite database file (default: $MATURITY_DB or maturity.db)")
+    parser = argparse.ArgumentParser(
+        prog="maturity-bot",
+        description="Social media maturity assessments in a terminal, Slack or Telegram.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    console = sub.add_parser("console", parents=[common], help="take an assessment in the terminal")
+    console.add_argument("--model", help="model id to start with (see `maturity-bot models`)")
+    console.add_argument("--lang", choices=LANGUAGES, help="language (default: from $LANG)")
+    console.add_argument("--user", help="your name here (default: your login name)")
+
+    models = sub.add_parser("models", parents=[common], help="list the maturity models")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+
+    history = sub.add_parser("history", parents=[common], help="a user's results, newest first")
+    history.add_argument("--user", required=True, help="the user's name or id")
+    history.add_argument("--channel", default="console", help="console, slack or telegram")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+    history.add_argument("--lang", choices=LANGUAGES, default="en")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "console"
+    if args.command is None:
+        args = parser.parse_args(["console", *(argv or sys.argv[1:])])
+    try:
+        settings = load_settings()
+        if command == "models":
+            return cmd_models(settings, args)
+        if command == "console":
+            return cmd_console(settings, args)
+        if command == "history":
+            return cmd_history(settings, args)
+    except (ModelFileError, StorageError, UsageError) as exc:
+        print(f"maturity-bot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 2
+
+
+def models_from(settings: Settings) -> dict[str, MaturityModel]:
+    return load_models(settings.maturity_models_dir)
+
+
+def open_service(settings: Settings, db: str | None) -> AssessmentService:
+    models = models_from(settings)  # a broken model file stops us before the database is touched
+    storage = Storage(db or settings.maturity_db)
+    return AssessmentService(storage, models)
+
+
+def model_summary(model: MaturityModel) -> dict:
+    return {
+        "id": model.id,
+        "name": model.name.model_dump(),
+        "kind": model.kind,
+        "author": model.author,
+        "year": model.year,
+        "source": model.source,
+        "phases": [{"id": p.id, "name": p.name.model_dump()} for p in model.phases],
+        "pillars": [{"id": p.id, "name": p.name.model_dump()} for p in model.pillars],
+        "questions": len(model.questions),
+    }
+
+
+def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
+    models = models_from(settings)
+    if args.json:
+        print(json.dumps([model_summary(m) for m in models.values()], ensure_ascii=False, indent=2))
+        return 0
+    for model in models.values():
+        phases = " → ".join(p.name.en for p in model.phases)
+        print(f"{model.id:<14} {model.name.en} ({model.author}, {model.year})")
+        print(f"{'':<14} {model.kind}, {len(model.questions)} questions: {phases}")
+    return 0
+
+
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import ConsoleChannel
+
+    service = open_service(settings, args.db)
+    if args.model and args.model not in service.models:
+        raise UsageError(f"unknown model '{args.model}'; available: {', '.join(service.models)}")
+    user = args.user or _login_name()
+    channel = ConsoleChannel(
+        service,
+        user,
+        settings.maturity_chart_dir,
+        lang=args.lang,
+        new_user_lang=settings.maturity_lang or _locale_language(),
+    )
+    return channel.run(sys.stdin, model_id=args.model, interactive=sys.stdin.isatty())
+
+
+def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
+    service = open_service(settings, args.db)
+    user, results = service.history(args.channel, args.user)
+    if user is None:
+        raise UsageError(f"no user '{args.user}' on channel '{args.channel}'")
+    rows = []
+    for past in results:
+        model = service.models.get(past.model_id)
+        if model is None:
+            continue
+        index = model.phase_index(past.result.phase_id)
+        phase = model.phases[index]
+        rows.append(
+            {
+                "assessment_id": past.assessment_id,
+                "model_id": model.id,
+                "model": model.name.model_dump(),
+                "finished_at": past.finished_at,
+                "phase_id": phase.id,
+                "phase": phase.name.model_dump(),
+                "phase_number": index + 1,
+                "pillar_levels": past.result.pillar_levels,
+                "next_actions": [a.model_dump() for a in phase.next_actions],
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no finished assessments yet")
+    for row in rows:
+        print(f"{row['finished_at']}  {row['model'][args.lang]}: {row['phase'][args.lang]}")
+        for action in row["next_actions"]:
+            print(f"    - {action[args.lang]}")
+    return 0
+
+
+def _locale_language() -> str:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalise_language(value)
+    return "en"
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

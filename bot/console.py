@@ -1,0 +1,77 @@
+"""The terminal channel: numbered options on stdout, one answer or command per stdin line.
+
+It is the reference adapter (like errbot's text backend): the smallest possible translation from
+a line of text to a neutral event and from neutral replies to text. It works the same with a
+person at a terminal and with piped input, so assessments can be scripted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.charts import save_radar
+from bot.service import AssessmentService
+from flows.events import Event, Kind, from_text
+from flows.replies import Reply, ResultCard, plain_text
+
+CHANNEL = "console"
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        service: AssessmentService,
+        user: str,
+        chart_dir: Path,
+        out: TextIO = sys.stdout,
+        lang: str | None = None,
+        new_user_lang: str | None = None,
+    ) -> None:
+        self.service = service
+        self.user = user
+        self.chart_dir = chart_dir
+        self.out = out
+        self.lang = lang
+        """Asked for on the command line: it replaces the stored choice."""
+        self.new_user_lang = lang or new_user_lang
+        """The locale's language: only a user's first contact takes it."""
+
+    def send(self, event: Event) -> tuple[Reply, ...]:
+        handled = self.service.handle(CHANNEL, self.user, event, lang_hint=self.new_user_lang)
+        for reply in handled.replies:
+            self.show(reply)
+        return handled.replies
+
+    def show(self, reply: Reply) -> None:
+        self.write(plain_text(reply))
+        if isinstance(reply, ResultCard) and reply.chart is not None:
+            path = save_radar(reply.chart, self.chart_dir)
+            self.write(f"[chart] {path}")
+
+    def write(self, text: str) -> None:
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+    def run(self, lines: TextIO, model_id: str | None = None, interactive: bool = False) -> int:
+        """Feed `lines` to the bot until end of input or /quit; returns the exit code."""
+        if self.lang:
+            self.service.set_language(CHANNEL, self.user, self.lang)
+        if model_id:
+            self.send(Event(Kind.CHOOSE, model_id, direct=True))
+        else:
+            self.send(Event(Kind.OPEN))
+        while True:
+            if interactive:
+                self.out.write("> ")
+                self.out.flush()
+            line = lines.readline()
+            if not line:
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in ("/quit", "/exit"):
+                return 0
+            self.send(from_text(text))

@@ -1,0 +1,105 @@
+"""One event in, replies out: load the conversation, run the engine, save, in one transaction.
+
+Every channel goes through `AssessmentService.handle`, so a reply is only returned (and so only
+shown) after what it acknowledges is committed: a crash never loses an answer the user saw taken.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.storage import Storage, User
+from flows.engine import (
+    AbandonAssessment,
+    CreateAssessment,
+    Engine,
+    FinishAssessment,
+    Inputs,
+    SaveAnswer,
+    SetLanguage,
+)
+from flows.events import Event
+from flows.i18n import normalise_language
+from flows.model_schema import MaturityModel
+from flows.replies import Reply
+from flows.results import PastResult
+
+
+def new_assessment_id() -> str:
+    """12 hex characters: unique enough for millions of assessments, short for button payloads."""
+    return secrets.token_hex(6)
+
+
+@dataclass(frozen=True)
+class Handled:
+    user: User
+    replies: tuple[Reply, ...]
+    duplicate: bool = False
+
+
+class AssessmentService:
+    def __init__(
+        self,
+        storage: Storage,
+        models: dict[str, MaturityModel],
+        make_id: Callable[[], str] = new_assessment_id,
+    ) -> None:
+        self.storage = storage
+        self.models = models
+        self.engine = Engine(models)
+        self.make_id = make_id
+
+    def handle(
+        self,
+        channel: str,
+        external_id: str,
+        event: Event,
+        *,
+        lang_hint: str | None = None,
+        delivery_key: str | None = None,
+    ) -> Handled:
+        """Apply `event` for this user. `delivery_key` (a platform update/event id) makes a
+        redelivered event a no-op; `lang_hint` (platform locale) sets a new user's language."""
+        storage = self.storage
+        with storage.transaction():
+            if delivery_key is not None and not storage.first_delivery(channel, delivery_key):
+                user = storage.user(channel, external_id, normalise_language(lang_hint))
+                return Handled(user, (), duplicate=True)
+            user = storage.user(channel, external_id, normalise_language(lang_hint))
+            inputs = Inputs(
+                open_assessments=storage.open_assessments(user),
+                history=storage.history(user) if event.needs_history else None,
+                new_assessment_id=self.make_id(),
+            )
+            outcome = self.engine.handle(storage.conversation(user), inputs, event)
+            for effect in outcome.effects:
+                if isinstance(effect, SaveAnswer):
+                    storage.save_answer(effect.assessment_id, effect.question_id, effect.option_id)
+                elif isinstance(effect, CreateAssessment):
+                    storage.create_assessment(user, effect.assessment_id, effect.model_id)
+                elif isinstance(effect, FinishAssessment):
+                    storage.finish_assessment(
+                        user, effect.assessment_id, effect.model_id, effect.result
+                    )
+                elif isinstance(effect, AbandonAssessment):
+                    storage.abandon_assessment(effect.assessment_id)
+                elif isinstance(effect, SetLanguage):
+                    storage.set_language(user, effect.lang)
+            storage.save_conversation(user, outcome.conversation)
+        return Handled(
+            User(user.id, user.channel, user.external_id, outcome.conversation.lang),
+            outcome.replies,
+        )
+
+    def set_language(self, channel: str, external_id: str, lang: str) -> None:
+        """Set a user's language outside the conversation (a command-line flag, a platform's
+        locale change), without a reply."""
+        with self.storage.transaction():
+            user = self.storage.user(channel, external_id, normalise_language(lang))
+            self.storage.set_language(user, normalise_language(lang))
+
+    def history(self, channel: str, external_id: str) -> tuple[User | None, tuple[PastResult, ...]]:
+        user = self.storage.find_user(channel, external_id)
+        return user, (self.storage.history(user) if user else ())

@@ -1,0 +1,34 @@
+"""Settings from the environment or `.env`; see .env.example for every one of them.
+
+Tokens are SecretStr so they never show up in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    maturity_db: Path = Path("maturity.db")
+    maturity_lang: str | None = None
+    maturity_chart_dir: Path = Path("charts")
+    maturity_models_dir: Path | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+
+
+def load_settings() -> Settings:
+    return Settings()

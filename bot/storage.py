@@ -1,0 +1,323 @@
+"""SQLite storage with sqlite-utils: users, conversations, assessments, answers, results.
+
+One connection per process, shared by threads (the channels call in from asyncio.to_thread),
+with writers serialised by a lock and each event's writes in one BEGIN IMMEDIATE transaction.
+WAL keeps readers unblocked; `synchronous=NORMAL` in WAL is still durable against a process
+crash (the case the bot promises: an acknowledged answer is never lost).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from flows.engine import Conversation, OpenAssessment
+from flows.results import PastResult, StoredResult
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says which file and why, for the user."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+migrations = Migrations("maturity-bot")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "lang": str,
+            "display_name": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "lang", "created_at"},
+    )
+    db["users"].create_index(["channel", "external_id"], unique=True)
+    db["conversations"].create(
+        {
+            "user_id": int,
+            "state": str,
+            "model_id": str,
+            "assessment_id": str,
+            "question_id": str,
+            "updated_at": str,
+        },
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"state", "updated_at"},
+    )
+    db["assessments"].create(
+        {
+            "id": str,
+            "user_id": int,
+            "model_id": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "model_id", "status", "started_at"},
+    )
+    db["assessments"].create_index(["user_id", "status"])
+    db["answers"].create(
+        {
+            "assessment_id": str,
+            "question_id": str,
+            "option_id": str,
+            "answered_at": str,
+        },
+        pk=("assessment_id", "question_id"),
+        foreign_keys=[("assessment_id", "assessments", "id")],
+        not_null={"answered_at"},
+    )
+    db["results"].create(
+        {
+            "assessment_id": str,
+            "user_id": int,
+            "model_id": str,
+            "phase_id": str,
+            "pillar_levels": str,
+            "detail": str,
+            "created_at": str,
+        },
+        pk="assessment_id",
+        foreign_keys=[("assessment_id", "assessments", "id"), ("user_id", "users", "id")],
+        not_null={"user_id", "model_id", "phase_id", "detail", "created_at"},
+    )
+    db["results"].create_index(["user_id", "created_at"])
+    db["processed_events"].create(
+        {"channel": str, "event_key": str, "processed_at": str},
+        pk=("channel", "event_key"),
+    )
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    external_id: str
+    lang: str
+
+
+class Storage:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self.db = _open(self.path)
+        try:
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot prepare the database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One writer at a time; everything inside commits together or not at all."""
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # ---- users and conversations ---------------------------------------------------------
+    def user(self, channel: str, external_id: str, lang: str = "en") -> User:
+        """The user for this channel id, created on first contact with `lang`."""
+        row = self._one(
+            "select id, lang from users where channel = ? and external_id = ?",
+            (channel, external_id),
+        )
+        if row is None:
+            self.db.execute(
+                "insert or ignore into users (channel, external_id, lang, created_at) "
+                "values (?, ?, ?, ?)",
+                (channel, external_id, lang, now_iso()),
+            )
+            row = self._one(
+                "select id, lang from users where channel = ? and external_id = ?",
+                (channel, external_id),
+            )
+        return User(row[0], channel, external_id, row[1])
+
+    def find_user(self, channel: str, external_id: str) -> User | None:
+        row = self._one(
+            "select id, lang from users where channel = ? and external_id = ?",
+            (channel, external_id),
+        )
+        return User(row[0], channel, external_id, row[1]) if row else None
+
+    def conversation(self, user: User) -> Conversation:
+        row = self._one(
+            "select state, model_id, assessment_id, question_id from conversations "
+            "where user_id = ?",
+            (user.id,),
+        )
+        if row is None:
+            return Conversation(lang=user.lang)
+        return Conversation(row[0], user.lang, row[1], row[2], row[3])
+
+    def save_conversation(self, user: User, conv: Conversation) -> None:
+        self.db.execute(
+            "insert into conversations (user_id, state, model_id, assessment_id, question_id, "
+            "updated_at) values (?, ?, ?, ?, ?, ?) on conflict(user_id) do update set "
+            "state = excluded.state, model_id = excluded.model_id, "
+            "assessment_id = excluded.assessment_id, question_id = excluded.question_id, "
+            "updated_at = excluded.updated_at",
+            (user.id, conv.state, conv.model_id, conv.assessment_id, conv.question_id, now_iso()),
+        )
+
+    def set_language(self, user: User, lang: str) -> None:
+        self.db.execute("update users set lang = ? where id = ?", (lang, user.id))
+
+    # ---- assessments and answers ---------------------------------------------------------
+    def open_assessments(self, user: User) -> dict[str, OpenAssessment]:
+        rows = self.db.execute(
+            "select a.id, a.model_id, x.question_id, x.option_id, x.answered_at "
+            "from assessments a left join answers x on x.assessment_id = a.id "
+            "where a.user_id = ? and a.status = 'open' order by a.started_at, x.answered_at",
+            (user.id,),
+        ).fetchall()
+        found: dict[str, OpenAssessment] = {}
+        for assessment_id, model_id, question_id, option_id, answered_at in rows:
+            current = found.get(model_id)
+            if current is None or current.id != assessment_id:
+                current = OpenAssessment(assessment_id, model_id, {})
+                found[model_id] = current  # the newest open one per model wins
+            if answered_at is not None:
+                current.answers[question_id] = option_id
+        return found
+
+    def create_assessment(self, user: User, assessment_id: str, model_id: str) -> None:
+        self.db.execute(
+            "insert into assessments (id, user_id, model_id, status, started_at) "
+            "values (?, ?, ?, 'open', ?)",
+            (assessment_id, user.id, model_id, now_iso()),
+        )
+
+    def save_answer(self, assessment_id: str, question_id: str, option_id: str | None) -> None:
+        self.db.execute(
+            "insert into answers (assessment_id, question_id, option_id, answered_at) "
+            "values (?, ?, ?, ?) on conflict(assessment_id, question_id) do update set "
+            "option_id = excluded.option_id, answered_at = excluded.answered_at",
+            (assessment_id, question_id, option_id, now_iso()),
+        )
+
+    def finish_assessment(
+        self, user: User, assessment_id: str, model_id: str, result: StoredResult
+    ) -> None:
+        stamp = now_iso()
+        self.db.execute(
+            "update assessments set status = 'finished', finished_at = ? where id = ?",
+            (stamp, assessment_id),
+        )
+        self.db.execute(
+            "insert or replace into results (assessment_id, user_id, model_id, phase_id, "
+            "pillar_levels, detail, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+            (
+                assessment_id,
+                user.id,
+                model_id,
+                result.phase_id,
+                json.dumps(result.pillar_levels),
+                json.dumps(result.to_json()),
+                stamp,
+            ),
+        )
+
+    def abandon_assessment(self, assessment_id: str) -> None:
+        self.db.execute(
+            "update assessments set status = 'abandoned' where id = ? and status = 'open'",
+            (assessment_id,),
+        )
+
+    def answers(self, assessment_id: str) -> dict[str, str | None]:
+        rows = self.db.execute(
+            "select question_id, option_id from answers where assessment_id = ?",
+            (assessment_id,),
+        ).fetchall()
+        return dict(rows)
+
+    # ---- results -------------------------------------------------------------------------
+    def history(self, user: User) -> tuple[PastResult, ...]:
+        rows = self.db.execute(
+            "select assessment_id, model_id, created_at, detail from results "
+            "where user_id = ? order by created_at desc, rowid desc",
+            (user.id,),
+        ).fetchall()
+        return tuple(
+            PastResult(aid, model_id, created, StoredResult.from_json(json.loads(detail)))
+            for aid, model_id, created, detail in rows
+        )
+
+    # ---- deduplication of platform deliveries --------------------------------------------
+    def first_delivery(self, channel: str, event_key: str) -> bool:
+        """Record a platform event id; False when it was processed before (a redelivery)."""
+        cursor = self.db.execute(
+            "insert or ignore into processed_events (channel, event_key, processed_at) "
+            "values (?, ?, ?)",
+            (channel, event_key, now_iso()),
+        )
+        return cursor.rowcount == 1
+
+    def _one(self, sql: str, params: tuple) -> tuple | None:
+        return self.db.execute(sql, params).fetchone()
+
+
+def _open(path: str) -> Database:
+    if path != ":memory:":
+        target = Path(path)
+        if target.is_dir():
+            raise StorageError(f"the database path {path} is a directory, not a file")
+        if not target.parent.exists():
+            raise StorageError(
+                f"cannot open the database {path}: the folder {target.parent} does not exist"
+            )
+    try:
+        # isolation_level=None: no implicit transactions; Storage.transaction() is explicit
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StorageError(f"cannot switch {path} to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"cannot open the database {path}: {_reason(exc)}") from exc
+    return Database(conn)
+
+
+def _reason(exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return "the file is not a valid SQLite database (corrupt, or another kind of file)"
+    if "readonly" in text or "unable to open" in text:
+        return "no permission to write there"
+    return text

@@ -1,0 +1,135 @@
+"""Neutral events: what a user did, whatever the channel.
+
+Adapters turn typed text with `from_text` and button presses with `from_payload`; button payloads
+are made by `payload_*` here too, so the format has one owner and stays within Telegram's 64-byte
+callback limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    OPEN = "open"
+    """The user opened the chat (console start, App Home): resume if something is unfinished."""
+    START = "start"
+    MENU = "menu"
+    CHOOSE = "choose"
+    BEGIN = "begin"
+    ANSWER = "answer"
+    TEXT = "text"
+    BACK = "back"
+    SKIP = "skip"
+    STOP = "stop"
+    RESUME = "resume"
+    RESTART = "restart"
+    REVIEW = "review"
+    EDIT = "edit"
+    CONTINUE = "continue"
+    LANG = "lang"
+    HELP = "help"
+    RESULT = "result"
+    HISTORY = "history"
+    UNKNOWN_COMMAND = "unknown_command"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: Kind
+    value: str | None = None
+    """Model id, option id, question id, language or free text, depending on the kind."""
+    question_id: str | None = None
+    assessment_id: str | None = None
+    direct: bool = False
+    """For CHOOSE: skip the intro confirmation (the user named the model in the command)."""
+
+    @property
+    def needs_history(self) -> bool:
+        """Whether the service must load past results before handling this event."""
+        return self.kind in (Kind.RESULT, Kind.HISTORY)
+
+
+# Commands and their Dutch aliases. Adapters with their own command names (Slack's
+# `/maturity start`) map onto these words.
+COMMANDS: dict[str, Kind] = {
+    "start": Kind.START,
+    "assess": Kind.START,
+    "models": Kind.MENU,
+    "modellen": Kind.MENU,
+    "back": Kind.BACK,
+    "terug": Kind.BACK,
+    "skip": Kind.SKIP,
+    "overslaan": Kind.SKIP,
+    "stop": Kind.STOP,
+    "pause": Kind.STOP,
+    "pauze": Kind.STOP,
+    "resume": Kind.RESUME,
+    "hervat": Kind.RESUME,
+    "verder": Kind.RESUME,
+    "restart": Kind.RESTART,
+    "opnieuw": Kind.RESTART,
+    "review": Kind.REVIEW,
+    "overzicht": Kind.REVIEW,
+    "lang": Kind.LANG,
+    "language": Kind.LANG,
+    "taal": Kind.LANG,
+    "help": Kind.HELP,
+    "hulp": Kind.HELP,
+    "result": Kind.RESULT,
+    "resultaat": Kind.RESULT,
+    "history": Kind.HISTORY,
+    "geschiedenis": Kind.HISTORY,
+}
+
+
+def from_text(text: str) -> Event:
+    """A typed line: `/command [argument]` or free text (an answer, a number, a model name)."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return Event(Kind.TEXT, stripped)
+    word, _, rest = stripped[1:].partition(" ")
+    word = word.split("@", 1)[0].lower()  # Telegram groups send /start@BotName
+    argument = rest.strip() or None
+    kind = COMMANDS.get(word)
+    if kind is None:
+        return Event(Kind.UNKNOWN_COMMAND, "/" + word)
+    if kind is Kind.START and argument:
+        return Event(Kind.CHOOSE, argument, direct=True)
+    return Event(kind, argument)
+
+
+def payload_answer(assessment_id: str, question_id: str, option_id: str) -> str:
+    return f"a:{assessment_id}:{question_id}:{option_id}"
+
+
+def payload_model(model_id: str) -> str:
+    return f"m:{model_id}"
+
+
+def payload_edit(assessment_id: str, question_id: str) -> str:
+    return f"e:{assessment_id}:{question_id}"
+
+
+def payload_command(kind: Kind) -> str:
+    return f"c:{kind.value}"
+
+
+def from_payload(payload: str) -> Event:
+    """A button press. Unknown or damaged payloads become STALE: the button is no longer valid."""
+    tag, _, rest = payload.partition(":")
+    parts = rest.split(":")
+    if tag == "a" and len(parts) == 3 and all(parts):
+        return Event(Kind.ANSWER, parts[2], question_id=parts[1], assessment_id=parts[0])
+    if tag == "m" and rest:
+        return Event(Kind.CHOOSE, rest)
+    if tag == "e" and len(parts) == 2 and all(parts):
+        return Event(Kind.EDIT, parts[1], assessment_id=parts[0])
+    if tag == "c":
+        try:
+            return Event(Kind(rest))
+        except ValueError:
+            pass
+    return Event(Kind.STALE)

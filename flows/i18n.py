@@ -1,0 +1,37 @@
+"""The bot's own texts (not the models'), in every language, from messages.yaml."""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from flows.model_schema import LANGUAGES
+
+DEFAULT_LANGUAGE = "en"
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    raw = yaml.safe_load(resources.files("flows").joinpath("messages.yaml").read_text("utf-8"))
+    return {key: dict(texts) for key, texts in raw.items()}
+
+
+def normalise_language(code: str | None) -> str:
+    """Map a platform's locale ('nl-BE', 'nl_NL', 'en-GB', None) to a supported language."""
+    if code and code.strip().lower()[:2] in LANGUAGES:
+        return code.strip().lower()[:2]
+    return DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text `key` in `lang`, with its {placeholders} filled in."""
+    texts = catalogue()[key]
+    text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
