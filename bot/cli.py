@@ -43,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--channel", default="console", help="console, slack or telegram")
     history.add_argument("--json", action="store_true", help="machine-readable output")
     history.add_argument("--lang", choices=LANGUAGES, default="en")
+
+    slack = sub.add_parser("slack", parents=[common], help="run the Slack app (Socket Mode)")
+    slack.add_argument("--http", action="store_true", help="serve HTTP at /slack/events instead")
+    slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on")
+
+    telegram = sub.add_parser("telegram", parents=[common], help="run the Telegram bot")
+    telegram.add_argument("--webhook", metavar="URL", help="use a webhook at this public URL")
+    telegram.add_argument("--listen", default="127.0.0.1", help="webhook mode: listen address")
+    telegram.add_argument("--port", type=int, default=8443, help="webhook mode: listen port")
     return parser
 
 
@@ -60,6 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_console(settings, args)
         if command == "history":
             return cmd_history(settings, args)
+        if command == "slack":
+            from bot.slack import run_slack
+
+            return run_slack(settings, args, open_service(settings, args.db))
+        if command == "telegram":
+            from bot.telegram import run_telegram
+
+            return run_telegram(settings, args, open_service(settings, args.db))
     except (ModelFileError, StorageError, UsageError) as exc:
         print(f"maturity-bot: error: {exc}", file=sys.stderr)
         return 2

@@ -100,6 +100,45 @@ class AssessmentService:
             user = self.storage.user(channel, external_id, normalise_language(lang))
             self.storage.set_language(user, normalise_language(lang))
 
+    def forget(self, channel: str, external_id: str) -> bool:
+        """Erase a user's data; False when there was nothing stored."""
+        with self.storage.transaction():
+            user = self.storage.find_user(channel, external_id)
+            if user is None:
+                return False
+            self.storage.forget_user(user)
+            return True
+
+    def export(self, channel: str, external_id: str) -> dict | None:
+        """The user's own answers and results, with model and phase names, as plain data."""
+        user = self.storage.find_user(channel, external_id)
+        if user is None:
+            return None
+        data = self.storage.export_user(user)
+        for assessment in data["assessments"]:
+            model = self.models.get(assessment["model_id"])
+            if model is None:
+                continue
+            assessment["model_name"] = model.name.get(user.lang)
+            for answer in assessment["answers"]:
+                question = model.question(answer["question_id"])
+                option = (
+                    next((o for o in question.options if o.id == answer["option_id"]), None)
+                    if question
+                    else None
+                )
+                answer["question"] = question.text.get(user.lang) if question else None
+                answer["answer"] = option.label.get(user.lang) if option else None
+            if assessment["result"]:
+                index = model.phase_index(assessment["result"]["phase_id"])
+                assessment["result"]["phase_name"] = model.phases[index].name.get(user.lang)
+        return data
+
+    def language(self, channel: str, external_id: str) -> str | None:
+        """The stored language of a known user (None for a first contact)."""
+        user = self.storage.find_user(channel, external_id)
+        return user.lang if user else None
+
     def history(self, channel: str, external_id: str) -> tuple[User | None, tuple[PastResult, ...]]:
         user = self.storage.find_user(channel, external_id)
         return user, (self.storage.history(user) if user else ())

@@ -275,6 +275,62 @@ class Storage:
             for aid, model_id, created, detail in rows
         )
 
+    # ---- a user's own data ---------------------------------------------------------------
+    def forget_user(self, user: User) -> None:
+        """Delete everything stored about this user (GDPR erasure); call inside a transaction."""
+        assessment_ids = "select id from assessments where user_id = ?"
+        self.db.execute(
+            f"delete from answers where assessment_id in ({assessment_ids})", (user.id,)
+        )
+        self.db.execute("delete from results where user_id = ?", (user.id,))
+        self.db.execute("delete from assessments where user_id = ?", (user.id,))
+        self.db.execute("delete from conversations where user_id = ?", (user.id,))
+        self.db.execute("delete from users where id = ?", (user.id,))
+
+    def export_user(self, user: User) -> dict:
+        """Everything stored about this user, as plain data (for /export)."""
+        assessments = []
+        for aid, model_id, status, started, finished in self.db.execute(
+            "select id, model_id, status, started_at, finished_at from assessments "
+            "where user_id = ? order by started_at",
+            (user.id,),
+        ).fetchall():
+            answers = [
+                {"question_id": q, "option_id": o, "answered_at": at}
+                for q, o, at in self.db.execute(
+                    "select question_id, option_id, answered_at from answers "
+                    "where assessment_id = ? order by answered_at",
+                    (aid,),
+                ).fetchall()
+            ]
+            result = self._one(
+                "select phase_id, pillar_levels, created_at from results where assessment_id = ?",
+                (aid,),
+            )
+            assessments.append(
+                {
+                    "id": aid,
+                    "model_id": model_id,
+                    "status": status,
+                    "started_at": started,
+                    "finished_at": finished,
+                    "answers": answers,
+                    "result": None
+                    if result is None
+                    else {
+                        "phase_id": result[0],
+                        "pillar_levels": json.loads(result[1] or "{}"),
+                        "created_at": result[2],
+                    },
+                }
+            )
+        return {
+            "channel": user.channel,
+            "external_id": user.external_id,
+            "lang": user.lang,
+            "assessments": assessments,
+        }
+
     # ---- deduplication of platform deliveries --------------------------------------------
     def first_delivery(self, channel: str, event_key: str) -> bool:
         """Record a platform event id; False when it was processed before (a redelivery)."""
