@@ -126,11 +126,11 @@ class Turn:
 
     # ---- helpers -------------------------------------------------------------------------
     @property
-    def lang(self) -> str:
+    def language(self) -> str:
         return self.conv.lang
 
     def say(self, key: str, choices: tuple[Choice, ...] = (), error: bool = False, **values):
-        self.replies.append(Say(t(key, self.lang, **values), choices, error))
+        self.replies.append(Say(t(key, self.language, **values), choices, error))
 
     def model(self) -> MaturityModel | None:
         return self.engine.models.get(self.conv.model_id or "")
@@ -216,7 +216,7 @@ class Turn:
         if self.event.question_id is not None:  # a button: the option id is exact
             self.pending = next((o for o in question.options if o.id == self.event.value), None)
             return
-        matched = match_option(question, self.event.value or "", self.lang)
+        matched = match_option(question, self.event.value or "", self.language)
         if isinstance(matched, Option):
             self.pending = matched
 
@@ -226,8 +226,8 @@ class Turn:
         lines = [
             t(
                 "model_line",
-                self.lang,
-                name=m.name.get(self.lang),
+                self.language,
+                name=m.name.get(self.language),
                 author=m.author,
                 year=m.year,
                 count=len(m.questions),
@@ -276,8 +276,8 @@ class Turn:
         self.say(
             "intro_prompt",
             (
-                Choice(t("begin_button", self.lang), payload_command(Kind.BEGIN)),
-                Choice(t("other_model_button", self.lang), payload_command(Kind.MENU)),
+                Choice(t("begin_button", self.language), payload_command(Kind.BEGIN)),
+                Choice(t("other_model_button", self.language), payload_command(Kind.MENU)),
             ),
         )
 
@@ -286,10 +286,10 @@ class Turn:
         count = len(model.questions)
         self.say(
             "intro",
-            name=model.name.get(self.lang),
+            name=model.name.get(self.language),
             author=model.author,
             year=model.year,
-            description=model.description.get(self.lang),
+            description=model.description.get(self.language),
             count=count,
             minutes=max(1, math.ceil(count * SECONDS_PER_QUESTION / 60)),
         )
@@ -327,7 +327,7 @@ class Turn:
         model = self.model()
         self.say(
             "resumed",
-            name=model.name.get(self.lang),
+            name=model.name.get(self.language),
             number=self.position(question),
             total=len(model.questions),
         )
@@ -339,7 +339,7 @@ class Turn:
     def ask(self, question: Question) -> None:
         self.conv = replace(self.conv, question_id=question.id)
         model = self.model()
-        lang = self.lang
+        lang = self.language
         aid = self.conv.assessment_id
         extra = ()
         if question.skippable:
@@ -377,15 +377,15 @@ class Turn:
         self.effects.append(
             SaveAnswer(self.conv.assessment_id, question.id, option.id if option else None)
         )
-        answer = option.label.get(self.lang) if option else t("review_skipped", self.lang)
+        answer = option.label.get(self.language) if option else t("review_skipped", self.language)
         self.replies.append(
             Answered(
                 self.conv.assessment_id,
                 question.id,
                 t(
                     "answer_recorded",
-                    self.lang,
-                    question=question.text.get(self.lang),
+                    self.language,
+                    question=question.text.get(self.language),
                     answer=answer,
                 ),
             )
@@ -411,12 +411,12 @@ class Turn:
             return
         result = stored_result(model, scored)
         self.effects.append(FinishAssessment(self.conv.assessment_id, model.id, result))
-        self.replies.append(result_card(model, result, self.lang, self.conv.assessment_id))
+        self.replies.append(result_card(model, result, self.language, self.conv.assessment_id))
         self.conv = replace(self.conv, question_id=None)
 
     def reprompt(self) -> None:
         question = self.question()
-        matched = match_option(question, self.event.value or "", self.lang)
+        matched = match_option(question, self.event.value or "", self.language)
         key = "ambiguous_answer" if matched == "ambiguous" else "not_understood_answer"
         self.say(key, error=True, count=len(question.options))
         self.ask(question)
@@ -428,6 +428,7 @@ class Turn:
 
     def say_stale(self) -> None:
         self.say("stale_button", error=True)
+        self.ask_again()
 
     def say_at_first(self) -> None:
         self.say("at_first_question", error=True)
@@ -448,7 +449,7 @@ class Turn:
             stale = self.inputs.open_assessments[self.conv.model_id]
             self.effects.append(AbandonAssessment(stale.id))
         self.create_assessment()
-        self.say("restarted", name=self.model().name.get(self.lang))
+        self.say("restarted", name=self.model().name.get(self.language))
         self.ask_next()
 
     def show_review(self) -> None:
@@ -457,18 +458,21 @@ class Turn:
         choices = []
         for question in model.questions:
             if question.id not in self.answers:
-                answer = t("review_unanswered", self.lang)
+                answer = t("review_unanswered", self.language)
             elif self.answers[question.id] is None:
-                answer = t("review_skipped", self.lang)
+                answer = t("review_skipped", self.language)
             else:
                 option = next(o for o in question.options if o.id == self.answers[question.id])
-                answer = option.label.get(self.lang)
+                answer = option.label.get(self.language)
             label = t(
-                "review_line", self.lang, question=question.text.get(self.lang), answer=answer
+                "review_line",
+                self.language,
+                question=question.text.get(self.language),
+                answer=answer,
             )
             choices.append(Choice(label, payload_edit(self.conv.assessment_id, question.id)))
-        choices.append(Choice(t("continue_button", self.lang), payload_command(Kind.CONTINUE)))
-        self.say("review_header", tuple(choices), name=model.name.get(self.lang))
+        choices.append(Choice(t("continue_button", self.language), payload_command(Kind.CONTINUE)))
+        self.say("review_header", tuple(choices), name=model.name.get(self.language))
 
     def jump_to(self) -> None:
         self.ask(self.model().question(self.event.value))
@@ -480,11 +484,11 @@ class Turn:
             model = self.model()
             self.say(
                 "help_current",
-                name=model.name.get(self.lang),
+                name=model.name.get(self.language),
                 number=self.position(question),
                 total=len(model.questions),
             )
-            self.ask(question)
+        self.ask_again()
 
     def set_language(self) -> None:
         value = (self.event.value or "").strip().lower()
@@ -498,9 +502,7 @@ class Turn:
         self.conv = replace(self.conv, lang=lang)
         self.effects.append(SetLanguage(lang))
         self.say("language_set")
-        question = self.question()
-        if self.conv.state == "asking" and question is not None:
-            self.ask(question)
+        self.ask_again()
 
     def show_result(self) -> None:
         history = self.inputs.history or ()
@@ -510,7 +512,7 @@ class Turn:
             self.say("no_result")
             return
         model = self.engine.models[shown.model_id]
-        self.replies.append(result_card(model, shown.result, self.lang, shown.assessment_id))
+        self.replies.append(result_card(model, shown.result, self.language, shown.assessment_id))
 
     def show_history(self) -> None:
         lines = []
@@ -522,19 +524,26 @@ class Turn:
             lines.append(
                 t(
                     "history_line",
-                    self.lang,
+                    self.language,
                     date=past.finished_at[:10],
-                    model=model.name.get(self.lang),
-                    phase=phase.name.get(self.lang),
+                    model=model.name.get(self.language),
+                    phase=phase.name.get(self.language),
                 )
             )
         if not lines:
             self.say("history_empty")
             return
-        self.replies.append(Say(t("history_header", self.lang) + "\n" + "\n".join(lines)))
+        self.replies.append(Say(t("history_header", self.language) + "\n" + "\n".join(lines)))
 
     def say_unknown_command(self) -> None:
         self.say("unknown_command", error=True, command=self.event.value)
+        self.ask_again()
+
+    def ask_again(self) -> None:
+        """After a message that interrupts an assessment, show the open question again."""
+        question = self.question()
+        if self.conv.state == "asking" and question is not None:
+            self.ask(question)
 
     def say_nothing_to_do(self) -> None:
         self.say("nothing_to_do")

@@ -41,8 +41,11 @@ def parse_model(text: str, file: str) -> MaturityModel:
         model = MaturityModel.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = _readable_location(raw, first["loc"]) or "(top)"
+        field = _readable_location(raw, first["loc"])
         message = first["msg"].removeprefix("Value error, ")
+        if not field and ": " in message:  # whole-model checks say "<field>: <problem>"
+            field, message = message.split(": ", 1)
+        field = field or "(top)"
         raise ModelFileError(file, field, message) from exc
     unreachable = unreachable_phases(model)
     if unreachable:

@@ -1,0 +1,59 @@
+"""Small helpers for driving the service the way a channel does."""
+
+from __future__ import annotations
+
+from flows.events import Event, Kind, from_payload, from_text
+from flows.replies import Answered, Ask, ResultCard, Say
+
+
+class Chat:
+    """One user talking to the service; keeps the replies of the last event."""
+
+    def __init__(self, service, user="alice", channel="test", lang="en"):
+        self.service = service
+        self.user = user
+        self.channel = channel
+        self.lang = lang
+        self.replies = ()
+
+    def send(self, event: Event):
+        self.replies = self.service.handle(
+            self.channel, self.user, event, lang_hint=self.lang
+        ).replies
+        return self.replies
+
+    def type(self, text: str):
+        return self.send(from_text(text))
+
+    def press(self, payload: str):
+        return self.send(from_payload(payload))
+
+    def start(self, model_id: str):
+        return self.send(Event(Kind.CHOOSE, model_id, direct=True))
+
+    @property
+    def question(self) -> Ask | None:
+        return next((r for r in reversed(self.replies) if isinstance(r, Ask)), None)
+
+    @property
+    def result(self) -> ResultCard | None:
+        return next((r for r in self.replies if isinstance(r, ResultCard)), None)
+
+    @property
+    def answered(self) -> list[Answered]:
+        return [r for r in self.replies if isinstance(r, Answered)]
+
+    @property
+    def errors(self) -> list[Say]:
+        return [r for r in self.replies if isinstance(r, Say) and r.is_error]
+
+    def texts(self) -> str:
+        from flows.replies import plain_text
+
+        return "\n".join(plain_text(r) for r in self.replies)
+
+
+def stored_answers(storage) -> list[tuple]:
+    return storage.db.execute(
+        "select assessment_id, question_id, option_id from answers order by question_id"
+    ).fetchall()

@@ -1,0 +1,160 @@
+"""The shipped model files and message catalogue: complete, bilingual, and strict about errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from bot.cli import main
+from flows.i18n import catalogue, placeholders
+from flows.model_loader import ModelFileError, load_models
+from flows.model_schema import LANGUAGES, Text
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "model_data"
+REQUIRED = {
+    "groeimodel": 4,
+    "mi-partners": 4,
+    "altimeter": 6,
+    "bmm": 4,
+}
+
+
+def walk_texts(node, path="model"):
+    """Every Text in a parsed model, with where it is."""
+    if isinstance(node, Text):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from walk_texts(getattr(node, name), f"{path}.{name}")
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from walk_texts(item, f"{path}[{i}]")
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from walk_texts(item, f"{path}.{key}")
+
+
+def test_the_four_maturity_models_ship_with_their_phases(models):
+    for model_id, phase_count in REQUIRED.items():
+        assert model_id in models
+        assert len(models[model_id].phases) == phase_count
+    assert models["bmm"].kind == "pillars"
+    assert [p.name.nl for p in models["bmm"].phases] == ["Pionier", "Proces", "Systeem", "Netwerk"]
+    assert len(models["bmm"].pillars) == 5
+
+
+def test_every_model_text_exists_in_every_language(models):
+    count = 0
+    for model in models.values():
+        for where, text in walk_texts(model, model.id):
+            for lang in LANGUAGES:
+                assert getattr(text, lang).strip(), f"{where}.{lang} is empty"
+            count += 1
+    assert count > 100
+
+
+def test_models_are_sized_for_five_minutes(models):
+    for model in models.values():
+        assert 8 <= len(model.questions) <= 15, model.id
+        for phase in model.phases:
+            assert len(phase.next_actions) >= 3
+
+
+def test_every_catalogue_message_has_both_languages_with_the_same_placeholders():
+    for key, texts in catalogue().items():
+        assert set(texts) == set(LANGUAGES), key
+        assert placeholders(texts["nl"]) == placeholders(texts["en"]), key
+
+
+def test_models_json_lists_models_with_phases(capsys):
+    assert main(["models", "--json"]) == 0
+    listed = {m["id"]: m for m in json.loads(capsys.readouterr().out)}
+    for model_id, phase_count in REQUIRED.items():
+        entry = listed[model_id]
+        assert set(entry["name"]) == {"nl", "en"}
+        assert entry["kind"] in ("stages", "pillars")
+        assert len(entry["phases"]) == phase_count
+        assert all(set(p["name"]) == {"nl", "en"} and p["id"] for p in entry["phases"])
+        assert entry["questions"] >= 8
+    assert listed["bmm"]["kind"] == "pillars"
+    assert listed["altimeter"]["kind"] == "stages"
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """A folder with one editable copy of a shipped model."""
+    shutil.copy(MODEL_DIR / "01_groeimodel.yaml", tmp_path / "01_groeimodel.yaml")
+    path = tmp_path / "01_groeimodel.yaml"
+    return path, yaml.safe_load(path.read_text("utf-8"))
+
+
+def broken(path: Path, data: dict) -> ModelFileError:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(ModelFileError) as caught:
+        load_models(path.parent)
+    assert str(path) in str(caught.value)
+    return caught.value
+
+
+def test_missing_translation_names_file_and_field(model_copy):
+    path, data = model_copy
+    del data["questions"][2]["text"]["en"]
+    error = broken(path, data)
+    assert error.field.startswith(f"questions[2] ({data['questions'][2]['id']}).text.en")
+
+
+def test_option_pointing_at_unknown_phase_is_refused(model_copy):
+    path, data = model_copy
+    data["questions"][0]["options"][1]["phase"] = "nowhere"
+    error = broken(path, data)
+    assert "nowhere" in error.problem
+    assert "questions[0]" in error.field
+
+
+def test_duplicate_question_id_is_refused(model_copy):
+    path, data = model_copy
+    data["questions"][1]["id"] = data["questions"][0]["id"]
+    error = broken(path, data)
+    assert "duplicate" in error.problem
+
+
+def test_unreachable_phase_is_refused(model_copy):
+    path, data = model_copy
+    last = data["phases"][-1]["id"]
+    before = data["phases"][-2]["id"]
+    for question in data["questions"]:
+        for option in question["options"]:
+            if option["phase"] == last:
+                option["phase"] = before
+    error = broken(path, data)
+    assert last in error.problem
+    assert error.field == "phases"
+
+
+def test_duplicate_model_id_across_files_is_refused(model_copy):
+    path, data = model_copy
+    shutil.copy(path, path.parent / "02_copy.yaml")
+    with pytest.raises(ModelFileError, match="duplicate model id"):
+        load_models(path.parent)
+
+
+def test_a_fifth_model_needs_no_code(model_copy, tmp_path):
+    path, data = model_copy
+    data["id"] = "fifth"
+    (tmp_path / "05_fifth.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    assert set(load_models(tmp_path)) == {"groeimodel", "fifth"}
+
+
+def test_broken_model_stops_start_up_with_a_message(model_copy, monkeypatch, capsys):
+    path, data = model_copy
+    del data["phases"][0]["name"]["nl"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    monkeypatch.setenv("MATURITY_MODELS_DIR", str(path.parent))
+    assert main(["models"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "phases[0]" in err and "name.nl" in err
