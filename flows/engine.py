@@ -705,11 +705,16 @@ def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event
         count = len(model.questions) if model else 0
         if lowered in (str(count + 1), "continue", "verder", t("continue_button", lang).lower()):
             return Event(Kind.CONTINUE)
-        if model and lowered.isdigit() and 1 <= int(lowered) <= len(model.questions):
+        if model and _is_number(lowered) and 1 <= int(lowered) <= len(model.questions):
             question = model.questions[int(lowered) - 1]
             return Event(Kind.EDIT, question.id, assessment_id=conversation.assessment_id)
         return event
     return event
+
+
+def _is_number(text: str) -> bool:
+    """Plain ASCII digits only: '²' and '١' are digits to Python but not an option number."""
+    return text.isascii() and text.isdigit()
 
 
 def match_option(question: Question, text: str, lang: str) -> Option | str | None:
@@ -720,7 +725,7 @@ def match_option(question: Question, text: str, lang: str) -> Option | str | Non
     cleaned = text.strip().rstrip(".").strip().lower()
     if not cleaned:
         return None
-    if cleaned.isdigit():
+    if _is_number(cleaned):
         number = int(cleaned)
         return question.options[number - 1] if 1 <= number <= len(question.options) else None
     for attempt in (lang, *(code for code in LANGUAGES if code != lang)):
@@ -743,7 +748,7 @@ def match_option(question: Question, text: str, lang: str) -> Option | str | Non
 def match_model(models: dict[str, MaturityModel], text: str, lang: str) -> str | None:
     cleaned = text.strip().lower()
     ids = list(models)
-    if cleaned.isdigit():
+    if _is_number(cleaned):
         number = int(cleaned)
         return ids[number - 1] if 1 <= number <= len(ids) else None
     if cleaned in models:

@@ -1,0 +1,74 @@
+"""Storage: schema, migrations, durability settings and answer updates."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from bot.storage import SCHEMA_VERSION, Storage
+from flows.events import Event, Kind
+from tests.helpers import Chat
+
+
+def test_file_database_uses_wal_foreign_keys_and_records_migrations(tmp_path):
+    storage = Storage(tmp_path / "s.db")
+    db = storage.db
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert db.execute("pragma foreign_keys").fetchone()[0] == 1
+    assert db.execute("pragma busy_timeout").fetchone()[0] >= 5000
+    applied = db.execute("select name from _sqlite_migrations").fetchall()
+    assert len(applied) == SCHEMA_VERSION
+    storage.close()
+    # opening again applies nothing twice
+    again = Storage(tmp_path / "s.db")
+    assert len(again.db.execute("select name from _sqlite_migrations").fetchall()) == SCHEMA_VERSION
+
+
+def test_changing_an_answer_updates_the_row_and_its_time(service, models):
+    chat = Chat(service)
+    chat.start("groeimodel")
+    chat.type("1")
+    first = service.storage.db.execute("select option_id, answered_at from answers").fetchall()
+    time.sleep(1.1)  # answered_at has second precision
+    chat.type("/back")
+    chat.type("2")
+    rows = service.storage.db.execute("select option_id, answered_at from answers").fetchall()
+    assert len(rows) == 1
+    assert rows[0][0] != first[0][0] and rows[0][1] > first[0][1]
+
+
+def test_a_failed_event_stores_nothing(service, models, monkeypatch):
+    chat = Chat(service)
+    chat.start("groeimodel")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service.storage, "save_conversation", explode)
+    with contextlib.suppress(RuntimeError):
+        chat.type("1")
+    assert service.storage.db.execute("select count(*) from answers").fetchone()[0] == 0
+
+
+def test_duplicate_delivery_is_applied_once(service):
+    first = service.handle(
+        "t", "u", Event(Kind.CHOOSE, "groeimodel", direct=True), delivery_key="1"
+    )
+    again = service.handle(
+        "t", "u", Event(Kind.CHOOSE, "groeimodel", direct=True), delivery_key="1"
+    )
+    assert first.replies and again.duplicate and not again.replies
+    assert service.storage.db.execute("select count(*) from assessments").fetchone()[0] == 1
+
+
+def test_forget_and_export(service, models):
+    chat = Chat(service, user="f")
+    chat.start("groeimodel")
+    for _ in models["groeimodel"].questions:
+        chat.type("1")
+    data = service.export("test", "f")
+    assert data["assessments"][0]["result"]["phase_id"] == models["groeimodel"].phases[0].id
+    assert len(data["assessments"][0]["answers"]) == len(models["groeimodel"].questions)
+    assert service.forget("test", "f")
+    for table in ("users", "conversations", "assessments", "answers", "results"):
+        assert service.storage.db.execute(f"select count(*) from {table}").fetchone()[0] == 0
