@@ -3,9 +3,9 @@
 The engine is a pure function of (conversation, inputs, event): it returns the new conversation,
 the replies and the effects to store. The caller (bot/service.py) loads the inputs, runs one event
 and saves everything in one transaction, so the state lives in SQLite, a restart loses nothing and
-memory does not grow with the number of users. Following the library notes, the machine is built
-once (`auto_transitions=False`), and each event adds a short-lived `Turn` model, triggers, and
-removes it again; no callback does I/O.
+memory does not grow with the number of users. The machine is built once
+(`auto_transitions=False`); each event triggers it on a short-lived `Turn` model that holds the
+loaded state; no callback does I/O.
 """
 
 from __future__ import annotations
@@ -670,11 +670,11 @@ class Engine:
             state = "idle"
         event = interpret(self, conversation, event)
         turn = Turn(self, conversation, inputs, event)
-        self.machine.add_model(turn, initial=state)
-        try:
-            turn.trigger(event.kind.value)
-        finally:
-            self.machine.remove_model(turn)
+        # Event.trigger(model) runs the transition for a model that is not registered with the
+        # machine: no add_model/remove_model (which bind ~50 methods per call and keep strong
+        # references), the machine stays a shared, read-only definition.
+        turn.state = state
+        self.machine.events[event.kind.value].trigger(turn)
         conv = replace(turn.conv, state=turn.state)
         return Outcome(conv, tuple(turn.replies), tuple(turn.effects))
 
