@@ -32,6 +32,7 @@ def radar_png(spec: ChartSpec) -> bytes:
         ax.fill([*angles, angles[0]], [*values, values[0]], color="#1f6feb", alpha=0.25)
         ax.set_xticks(angles)
         ax.set_xticklabels([_wrap(label) for label in spec.labels], fontsize=9)
+        ax.tick_params(axis="x", pad=14)
         ax.set_ylim(0, top)
         ax.set_yticks(range(1, top + 1))
         ax.set_yticklabels(spec.level_names, fontsize=8, color="#555555")
