@@ -14,7 +14,8 @@ from bot.settings import Settings, load_settings
 from bot.storage import Storage, StorageError
 from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models
-from flows.model_schema import LANGUAGES, MaturityModel
+from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
+from flows.results import phase_name
 
 
 class UsageError(Exception):
@@ -150,19 +151,22 @@ def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
         model = service.models.get(past.model_id)
         if model is None:
             continue
-        index = model.phase_index(past.result.phase_id)
-        phase = model.phases[index]
+        phase_id = past.result.phase_id
+        done = phase_id == COMPLETE
+        index = len(model.phases) if done else model.phase_index(phase_id)
+        phase = None if done else model.phases[index]
         rows.append(
             {
                 "assessment_id": past.assessment_id,
                 "model_id": model.id,
                 "model": model.name.model_dump(),
+                "kind": model.kind,
                 "finished_at": past.finished_at,
-                "phase_id": phase.id,
-                "phase": phase.name.model_dump(),
+                "phase_id": phase_id,
+                "phase": {lang: phase_name(model, phase_id, lang) for lang in LANGUAGES},
                 "phase_number": index + 1,
                 "pillar_levels": past.result.pillar_levels,
-                "next_actions": [a.model_dump() for a in phase.next_actions],
+                "next_actions": [a.model_dump() for a in phase.next_actions] if phase else [],
             }
         )
     if args.json:

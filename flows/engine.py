@@ -26,7 +26,7 @@ from flows.events import (
 from flows.i18n import normalise_language, t
 from flows.model_schema import LANGUAGES, MaturityModel, Option, Question
 from flows.replies import Answered, Ask, Choice, Reply, Say
-from flows.results import PastResult, StoredResult, result_card, stored_result
+from flows.results import PastResult, StoredResult, phase_name, result_card, stored_result
 from flows.scoring import NotEnoughAnswers, score
 
 STATES = ["idle", "choosing_model", "intro", "asking", "reviewing", "result"]
@@ -411,7 +411,9 @@ class Turn:
             return
         result = stored_result(model, scored)
         self.effects.append(FinishAssessment(self.conv.assessment_id, model.id, result))
-        self.replies.append(result_card(model, result, self.language, self.conv.assessment_id))
+        self.replies.append(
+            result_card(model, result, self.language, self.conv.assessment_id, self.engine.models)
+        )
         self.conv = replace(self.conv, question_id=None)
 
     def reprompt(self) -> None:
@@ -512,7 +514,9 @@ class Turn:
             self.say("no_result")
             return
         model = self.engine.models[shown.model_id]
-        self.replies.append(result_card(model, shown.result, self.language, shown.assessment_id))
+        self.replies.append(
+            result_card(model, shown.result, self.language, shown.assessment_id, self.engine.models)
+        )
 
     def show_history(self) -> None:
         lines = []
@@ -520,14 +524,13 @@ class Turn:
             model = self.engine.models.get(past.model_id)
             if model is None:
                 continue
-            phase = model.phases[model.phase_index(past.result.phase_id)]
             lines.append(
                 t(
                     "history_line",
                     self.language,
                     date=past.finished_at[:10],
                     model=model.name.get(self.language),
-                    phase=phase.name.get(self.language),
+                    phase=phase_name(model, past.result.phase_id, self.language),
                 )
             )
         if not lines:

@@ -87,7 +87,27 @@ def load_models(directory: Path | str | None = None) -> dict[str, MaturityModel]
         origin[model.id] = name
     if not models:
         raise ModelFileError(str(directory or "model_data"), "(files)", "no model files found")
+    _check_references(models, origin)
     return models
+
+
+def _check_references(models: dict[str, MaturityModel], origin: dict[str, str]) -> None:
+    """Maturity phases name implementation steps in other files: those must exist."""
+    for model in models.values():
+        for pi, phase in enumerate(model.phases):
+            for ri, ref in enumerate(phase.implementation):
+                field = f"phases[{pi}] ({phase.id}).implementation[{ri}]"
+                target = models.get(ref.model)
+                if target is None or target.kind != "steps":
+                    raise ModelFileError(
+                        origin[model.id], field, f"'{ref.model}' is not a step model"
+                    )
+                known = {p.id for p in target.phases}
+                for step in ref.steps:
+                    if step not in known:
+                        raise ModelFileError(
+                            origin[model.id], field, f"'{ref.model}' has no step '{step}'"
+                        )
 
 
 def _model_files(directory: Path | str | None) -> list[tuple[str, str]]:

@@ -39,8 +39,21 @@ class Text(BaseModel):
         return value.strip()
 
 
+COMPLETE = "complete"
+"""The result id of a step model whose every step is done (no step may use it as its id)."""
+
+
+class StepRef(BaseModel):
+    """A step of an implementation model, named from a maturity phase ("what to do on Monday")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(pattern=ID_PATTERN)
+    steps: list[str] = Field(min_length=1)
+
+
 class Phase(BaseModel):
-    """A phase (stage models) or level (pillar models), ordered from least to most mature."""
+    """A phase (stage models), level (pillar models) or step (step models), in order."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,7 +61,22 @@ class Phase(BaseModel):
     name: Text
     description: Text
     next_actions: list[Text] = Field(min_length=3)
-    """What to do to reach the following phase; for the last phase, how to stay there."""
+    """Stages and levels: what to do to reach the following phase (for the last phase: how to
+    stay there). Steps: how to get this step done."""
+    implementation: list[StepRef] = Field(default_factory=list)
+    """Stage and pillar models: implementation steps that fit the way to the next phase."""
+    track: str | None = None
+    """Step models with tracks run side by side (AHT): the track this step belongs to."""
+    exit_moment: bool = False
+    """Step models: this step is a go/no-go; while it is not done, the advice is to stop and
+    prepare, not to carry on (the Social Strategy Model's phase 0)."""
+
+
+class Track(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text
 
 
 class Pillar(BaseModel):
@@ -68,8 +96,10 @@ class Option(BaseModel):
 
     id: str = Field(pattern=OPTION_ID_PATTERN)
     label: Text
-    phase: str
-    """Id of the phase (or level) this answer points at."""
+    phase: str | None = None
+    """Stage and pillar models: id of the phase (or level) this answer points at."""
+    done: bool | None = None
+    """Step models: whether this answer means the question's step is done."""
 
 
 class Question(BaseModel):
@@ -79,6 +109,8 @@ class Question(BaseModel):
     text: Text
     help: Text | None = None
     pillar: str | None = None
+    step: str | None = None
+    """Step models: the step this question checks."""
     skippable: bool = False
     pulse: bool = False
     """Part of the short pulse set that teams re-measure periodically."""
@@ -90,7 +122,7 @@ class Scoring(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["staircase", "weakest_pillar"]
+    method: Literal["staircase", "weakest_pillar", "first_open_step"]
     threshold: float = Field(default=0.75, gt=0.0, le=1.0)
     """Share of answers that must be at a phase or above for that phase to count as reached."""
 
@@ -99,7 +131,7 @@ class MaturityModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=ID_PATTERN)
-    kind: Literal["stages", "pillars"]
+    kind: Literal["stages", "pillars", "steps"]
     name: Text
     author: str = Field(min_length=1)
     year: int = Field(ge=1990, le=2100)
@@ -108,30 +140,52 @@ class MaturityModel(BaseModel):
     scoring: Scoring
     phases: list[Phase] = Field(min_length=2)
     pillars: list[Pillar] = Field(default_factory=list)
+    tracks: list[Track] = Field(default_factory=list)
     questions: list[Question] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> MaturityModel:
         _unique("phases", [p.id for p in self.phases])
         _unique("pillars", [p.id for p in self.pillars])
+        _unique("tracks", [t.id for t in self.tracks])
         _unique("questions", [q.id for q in self.questions])
+        expected = {"stages": "staircase", "pillars": "weakest_pillar", "steps": "first_open_step"}
+        if self.scoring.method != expected[self.kind]:
+            raise ValueError(
+                f"scoring.method: a model of kind '{self.kind}' is scored with "
+                f"'{expected[self.kind]}'"
+            )
+        if self.kind != "pillars" and self.pillars:
+            raise ValueError("pillars: only models of kind 'pillars' have pillars")
+        if self.kind == "pillars" and not self.pillars:
+            raise ValueError("pillars: a pillar model needs at least one pillar")
+        if self.kind != "steps" and self.tracks:
+            raise ValueError("tracks: only models of kind 'steps' have tracks")
+        for qi, question in enumerate(self.questions):
+            _unique(f"questions[{qi}] ({question.id}).options", [o.id for o in question.options])
+        if self.kind == "steps":
+            self._check_steps()
+        else:
+            self._check_phased()
+        if all(q.skippable for q in self.questions):
+            raise ValueError("questions: at least one question must not be skippable")
+        return self
+
+    def _check_phased(self) -> None:
+        """Stage and pillar models: every option points at a phase, in rising order."""
         phase_ids = {p.id for p in self.phases}
         pillar_ids = {p.id for p in self.pillars}
-        if self.kind == "pillars":
-            if self.scoring.method != "weakest_pillar":
-                raise ValueError("scoring.method: a pillar model is scored with 'weakest_pillar'")
-            if not self.pillars:
-                raise ValueError("pillars: a pillar model needs at least one pillar")
-        else:
-            if self.scoring.method != "staircase":
-                raise ValueError("scoring.method: a stage model is scored with 'staircase'")
-            if self.pillars:
-                raise ValueError("pillars: only models of kind 'pillars' have pillars")
         rank = {p.id: i for i, p in enumerate(self.phases)}
+        for pi, phase in enumerate(self.phases):
+            if phase.track is not None or phase.exit_moment:
+                raise ValueError(f"phases[{pi}] ({phase.id}): track and exit_moment are for steps")
         for qi, question in enumerate(self.questions):
             where = f"questions[{qi}] ({question.id})"
-            _unique(f"{where}.options", [o.id for o in question.options])
+            if question.step is not None:
+                raise ValueError(f"{where}.step: only step models put questions in steps")
             for oi, option in enumerate(question.options):
+                if option.done is not None:
+                    raise ValueError(f"{where}.options[{oi}].done: only step models use 'done'")
                 if option.phase not in phase_ids:
                     raise ValueError(
                         f"{where}.options[{oi}].phase: unknown phase '{option.phase}' "
@@ -153,8 +207,7 @@ class MaturityModel(BaseModel):
                     f"pillars ({pillar.id}): needs at least one question that cannot be skipped"
                 )
             for level in self.phases[:-1]:
-                actions = pillar.next_actions.get(level.id)
-                if not actions:
+                if not pillar.next_actions.get(level.id):
                     raise ValueError(
                         f"pillars ({pillar.id}).next_actions.{level.id}: missing (every level "
                         "but the last needs actions)"
@@ -164,9 +217,44 @@ class MaturityModel(BaseModel):
                 raise ValueError(
                     f"pillars ({pillar.id}).next_actions: unknown level(s) {sorted(unknown)}"
                 )
-        if all(q.skippable for q in self.questions):
-            raise ValueError("questions: at least one question must not be skippable")
-        return self
+
+    def _check_steps(self) -> None:
+        """Step models: every question checks a step; its answers say done or not, in order."""
+        step_ids = {p.id for p in self.phases}
+        track_ids = {t.id for t in self.tracks}
+        if COMPLETE in step_ids:
+            raise ValueError(f"phases: '{COMPLETE}' is reserved for the finished result")
+        for pi, step in enumerate(self.phases):
+            where = f"phases[{pi}] ({step.id})"
+            if step.implementation:
+                raise ValueError(f"{where}.implementation: only maturity phases name steps")
+            if self.tracks and step.track not in track_ids:
+                raise ValueError(f"{where}.track: unknown or missing track '{step.track}'")
+            if not self.tracks and step.track is not None:
+                raise ValueError(f"{where}.track: the model declares no tracks")
+            if step.exit_moment and pi != 0:
+                raise ValueError(f"{where}.exit_moment: only the first step can be the exit moment")
+            if not any(q.step == step.id and not q.skippable for q in self.questions):
+                raise ValueError(f"{where}: needs at least one question that cannot be skipped")
+        for track in self.tracks:
+            if not any(p.track == track.id for p in self.phases):
+                raise ValueError(f"tracks ({track.id}): no step belongs to this track")
+        for qi, question in enumerate(self.questions):
+            where = f"questions[{qi}] ({question.id})"
+            if question.step not in step_ids:
+                raise ValueError(f"{where}.step: unknown or missing step '{question.step}'")
+            if question.pillar is not None:
+                raise ValueError(f"{where}.pillar: step models have no pillars")
+            for oi, option in enumerate(question.options):
+                if option.phase is not None or option.done is None:
+                    raise ValueError(
+                        f"{where}.options[{oi}]: step options say 'done: true|false', no phase"
+                    )
+            flags = [o.done for o in question.options]
+            if flags != sorted(flags) or all(flags) or not any(flags):
+                raise ValueError(
+                    f"{where}.options: not-done answers first, then at least one done answer"
+                )
 
     # Lookups used on every message; the model is frozen, so these are cheap and safe.
     def phase_index(self, phase_id: str) -> int:
@@ -177,6 +265,9 @@ class MaturityModel(BaseModel):
 
     def pillar(self, pillar_id: str) -> Pillar | None:
         return next((p for p in self.pillars if p.id == pillar_id), None)
+
+    def track(self, track_id: str) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
 
 
 def _unique(field: str, ids: list[str]) -> None:

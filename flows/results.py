@@ -6,10 +6,12 @@ user's current language, and the same card builder serves the fresh and the stor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
+from flows.events import payload_model
 from flows.i18n import t
-from flows.model_schema import MaturityModel
+from flows.model_schema import COMPLETE, MaturityModel
 from flows.replies import ChartSpec, Choice, ResultCard, Section
 from flows.scoring import Score
 
@@ -23,6 +25,9 @@ class StoredResult:
     held_back: tuple[tuple[str, str], ...]
     """(question id, option id) of the answers that kept the user in this phase, lowest first."""
     pillar_levels: dict[str, str] = field(default_factory=dict)
+    track_steps: dict[str, str] = field(default_factory=dict)
+    """Step models with tracks: the first open step per track (or "complete")."""
+    exit_moment: bool = False
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -36,6 +41,8 @@ class StoredResult:
             skipped=data["skipped"],
             held_back=tuple(tuple(pair) for pair in data["held_back"]),
             pillar_levels=dict(data.get("pillar_levels") or {}),
+            track_steps=dict(data.get("track_steps") or {}),
+            exit_moment=bool(data.get("exit_moment")),
         )
 
 
@@ -47,15 +54,31 @@ class PastResult:
     result: StoredResult
 
 
+def phase_or_complete(model: MaturityModel, index: int) -> str:
+    return model.phases[index].id if index < len(model.phases) else COMPLETE
+
+
+def phase_name(model: MaturityModel, phase_id: str, lang: str) -> str:
+    """A phase's name, or "all steps done" for a finished step model."""
+    if phase_id == COMPLETE:
+        return t("complete_name", lang)
+    return model.phases[model.phase_index(phase_id)].name.get(lang)
+
+
 def stored_result(model: MaturityModel, score: Score) -> StoredResult:
     phases = model.phases
     return StoredResult(
-        phase_id=phases[score.phase_index].id,
-        spread=(phases[score.spread_low].id, phases[score.spread_high].id),
+        phase_id=phase_or_complete(model, score.phase_index),
+        spread=(
+            phase_or_complete(model, score.spread_low),
+            phase_or_complete(model, score.spread_high),
+        ),
         answered=score.answered,
         skipped=score.skipped,
         held_back=tuple((h.question_id, h.option_id) for h in score.held_back),
         pillar_levels={p.pillar_id: phases[p.level_index].id for p in score.pillars},
+        track_steps={track: phase_or_complete(model, i) for track, i in score.tracks},
+        exit_moment=score.exit_moment,
     )
 
 
@@ -68,8 +91,11 @@ def result_card(
     result: StoredResult,
     lang: str,
     assessment_id: str,
-    follow_up: tuple[Choice, ...] = (),
+    catalog: Mapping[str, MaturityModel] | None = None,
 ) -> ResultCard:
+    """The card for a stored result; `catalog` (all models) lets it name implementation steps."""
+    if model.kind == "steps":
+        return step_card(model, result, lang, assessment_id)
     phases = model.phases
     index = model.phase_index(result.phase_id)
     phase = phases[index]
@@ -163,6 +189,25 @@ def result_card(
     else:
         header = t("result_keep_header", lang)
     sections.append(Section(header, tuple(a.get(lang) for a in phase.next_actions)))
+    follow_up: tuple[Choice, ...] = ()
+    if catalog is not None and phase.implementation:
+        lines = []
+        for ref in phase.implementation:
+            target = catalog.get(ref.model)
+            if target is None:
+                continue
+            steps = ", ".join(phase_name(target, step, lang) for step in ref.steps)
+            lines.append(
+                t("result_implementation_line", lang, model=target.name.get(lang), steps=steps)
+            )
+            follow_up += (
+                Choice(
+                    t("run_model_button", lang, model=target.name.get(lang)),
+                    payload_model(target.id),
+                ),
+            )
+        if lines:
+            sections.append(Section(t("result_implementation_header", lang), tuple(lines)))
 
     return ResultCard(
         assessment_id=assessment_id,
@@ -177,4 +222,91 @@ def result_card(
         pillar_levels=tuple(pillar_levels),
         chart=chart,
         follow_up=follow_up,
+    )
+
+
+def step_card(
+    model: MaturityModel, result: StoredResult, lang: str, assessment_id: str
+) -> ResultCard:
+    """Where you are in an implementation model: the first open step, what to do, what next."""
+    steps = model.phases
+    total = len(steps)
+    name = model.name.get(lang)
+    current = phase_name(model, result.phase_id, lang)
+    explanation = [t("result_rule_steps", lang)]
+    if result.skipped:
+        explanation.append(t("result_skipped", lang, count=result.skipped))
+    sections: list[Section] = []
+    if result.phase_id == COMPLETE:
+        summary = t("result_steps_complete", lang, total=total)
+        actions = tuple(t("result_complete_actions", lang).split("|"))
+        sections.append(Section(t("result_complete_header", lang), actions))
+    else:
+        index = model.phase_index(result.phase_id)
+        step = steps[index]
+        summary = t("result_step_line", lang, number=index + 1, total=total, phase=current)
+        summary += " " + step.description.get(lang)
+        if result.exit_moment:
+            explanation.insert(0, t("result_exit_moment", lang))
+        if model.tracks:
+            sections.append(
+                Section(
+                    t("result_tracks_header", lang),
+                    tuple(
+                        t(
+                            "result_track_line",
+                            lang,
+                            track=track.name.get(lang),
+                            phase=phase_name(
+                                model, result.track_steps.get(track.id, COMPLETE), lang
+                            ),
+                        )
+                        for track in model.tracks
+                    ),
+                )
+            )
+        open_lines = []
+        for question_id, option_id in result.held_back[:MAX_HELD_BACK]:
+            question = model.question(question_id)
+            option = next((o for o in question.options if o.id == option_id), None)
+            if option is not None:
+                open_lines.append(
+                    t(
+                        "result_held_back_line",
+                        lang,
+                        question=question.text.get(lang),
+                        answer=option.label.get(lang),
+                    )
+                )
+        if open_lines:
+            sections.append(Section(t("result_open_header", lang), tuple(open_lines)))
+        sections.append(
+            Section(
+                t("result_step_actions_header", lang, phase=current),
+                tuple(a.get(lang) for a in step.next_actions),
+            )
+        )
+        if index + 1 < total and not result.exit_moment:
+            after = steps[index + 1]
+            sections.append(
+                Section(
+                    t(
+                        "result_after_step_header",
+                        lang,
+                        number=index + 2,
+                        phase=after.name.get(lang),
+                    ),
+                    tuple(a.get(lang) for a in after.next_actions[:2]),
+                )
+            )
+    return ResultCard(
+        assessment_id=assessment_id,
+        model_id=model.id,
+        phase_id=result.phase_id,
+        phase_name=current,
+        title=t("result_title", lang, model=name, phase=current),
+        summary=summary,
+        explanation=tuple(explanation),
+        sections=tuple(sections),
+        footer=t("result_footer", lang),
     )

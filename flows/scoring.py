@@ -8,6 +8,10 @@ first phase and all-most answers the last.
 Weakest pillar (BMM): each pillar gets its own staircase level from its own questions; the
 organisation is only as mature as its weakest pillar, and advice goes to the pillars at that level.
 
+First open step (implementation models): a step is done when every answered question about it
+says done; "where you are" is the first step that is not done (per track where steps run side by
+side), or complete. Finishing more steps can never move the first open step back.
+
 Pure functions: no I/O, no language; texts are looked up by the caller.
 """
 
@@ -48,6 +52,10 @@ class Score:
     skipped: int
     held_back: tuple[HeldBack, ...]
     pillars: tuple[PillarScore, ...] = field(default_factory=tuple)
+    tracks: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    """Step models with tracks: (track id, first open step index or step count when done)."""
+    exit_moment: bool = False
+    """Step models: the go/no-go step is not done, so the advice is to stop and prepare."""
 
     @property
     def imbalance(self) -> int:
@@ -105,6 +113,8 @@ def answer_levels(
 
 def score(model: MaturityModel, answers: Mapping[str, str | None]) -> Score:
     """Score `answers` (question id -> option id, None for skipped) with the model's method."""
+    if model.kind == "steps":
+        return score_steps(model, answers)
     levels = answer_levels(model, answers)
     skipped = sum(1 for q in model.questions if q.id in answers and answers[q.id] is None)
     if not levels:
@@ -155,6 +165,55 @@ def score(model: MaturityModel, answers: Mapping[str, str | None]) -> Score:
     )
 
 
+def done_steps(model: MaturityModel, answers: Mapping[str, str | None]) -> set[str]:
+    """Steps whose answered questions all say done (a step with no answers is not done)."""
+    answered: dict[str, list[bool]] = {}
+    for question in model.questions:
+        option_id = answers.get(question.id)
+        option = next((o for o in question.options if o.id == option_id), None)
+        if option is not None:
+            answered.setdefault(question.step, []).append(bool(option.done))
+    return {step for step, flags in answered.items() if all(flags)}
+
+
+def score_steps(model: MaturityModel, answers: Mapping[str, str | None]) -> Score:
+    done = done_steps(model, answers)
+    steps = model.phases
+    answered = sum(1 for q in model.questions if answers.get(q.id) is not None)
+    if not answered:
+        raise NotEnoughAnswers("every question was skipped")
+    skipped = sum(1 for q in model.questions if q.id in answers and answers[q.id] is None)
+
+    def first_open(indices: list[int]) -> int:
+        return next((i for i in indices if steps[i].id not in done), len(steps))
+
+    current = first_open(list(range(len(steps))))
+    tracks = tuple(
+        (track.id, first_open([i for i, s in enumerate(steps) if s.track == track.id]))
+        for track in model.tracks
+    )
+    held = ()
+    if current < len(steps):
+        open_ids = {steps[current].id} | {steps[i].id for _, i in tracks if i < len(steps)}
+        held = tuple(
+            HeldBack(q.id, answers[q.id], model.phase_index(q.step))
+            for q in model.questions
+            if q.step in open_ids
+            and answers.get(q.id) is not None
+            and not next(o for o in q.options if o.id == answers[q.id]).done
+        )
+    return Score(
+        phase_index=current,
+        spread_low=current,
+        spread_high=current,
+        answered=answered,
+        skipped=skipped,
+        held_back=held,
+        tracks=tracks,
+        exit_moment=current == 0 and steps[0].exit_moment,
+    )
+
+
 def _lowest_first(held: tuple[HeldBack, ...]) -> tuple[HeldBack, ...]:
     return tuple(sorted(held, key=lambda h: h.phase_index))
 
@@ -190,6 +249,10 @@ def reachable_levels(
 
 def unreachable_phases(model: MaturityModel) -> list[str]:
     """Phases (levels) no combination of answers can produce: a model-authoring error."""
+    if model.kind == "steps":
+        # every question has a done and a not-done answer and every step a question of its
+        # own (checked by the schema): any step can be the first open one
+        return []
     count = len(model.phases)
     threshold = model.scoring.threshold
 
