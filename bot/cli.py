@@ -13,7 +13,7 @@ from bot.service import AssessmentService
 from bot.settings import Settings, load_settings
 from bot.storage import Storage, StorageError
 from flows.i18n import normalise_language
-from flows.model_loader import ModelFileError, load_models
+from flows.model_loader import ModelFileError, load_models, load_scan
 from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
 from flows.results import phase_name
 
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     console = sub.add_parser("console", parents=[common], help="take an assessment in the terminal")
     console.add_argument("--model", help="model id to start with (see `maturity-bot models`)")
+    console.add_argument(
+        "--scan", action="store_true", help="the quick scan: your place on every maturity model"
+    )
     console.add_argument("--lang", choices=LANGUAGES, help="language (default: from $LANG)")
     console.add_argument("--user", help="your name here (default: your login name)")
 
@@ -94,8 +97,9 @@ def models_from(settings: Settings) -> dict[str, MaturityModel]:
 
 def open_service(settings: Settings, db: str | None) -> AssessmentService:
     models = models_from(settings)  # a broken model file stops us before the database is touched
+    scan = load_scan(models, settings.maturity_models_dir)
     storage = Storage(db or settings.maturity_db)
-    return AssessmentService(storage, models)
+    return AssessmentService(storage, models, scan=scan)
 
 
 def model_summary(model: MaturityModel) -> dict:
@@ -130,6 +134,10 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     service = open_service(settings, args.db)
     if args.model and args.model not in service.models:
         raise UsageError(f"unknown model '{args.model}'; available: {', '.join(service.models)}")
+    if args.scan:
+        if service.scan is None:
+            raise UsageError("the quick scan is not available (no model_data/_scan.yaml)")
+        args.model = service.scan.id
     user = args.user or _login_name()
     channel = ConsoleChannel(
         service,

@@ -25,6 +25,7 @@ from flows.i18n import normalise_language
 from flows.model_schema import MaturityModel
 from flows.replies import Reply
 from flows.results import PastResult
+from flows.scan import QuickScan
 
 
 def new_assessment_id() -> str:
@@ -45,10 +46,12 @@ class AssessmentService:
         storage: Storage,
         models: dict[str, MaturityModel],
         make_id: Callable[[], str] = new_assessment_id,
+        scan: QuickScan | None = None,
     ) -> None:
         self.storage = storage
         self.models = models
-        self.engine = Engine(models)
+        self.scan = scan
+        self.engine = Engine(models, scan)
         self.make_id = make_id
 
     def handle(

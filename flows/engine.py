@@ -26,7 +26,16 @@ from flows.events import (
 from flows.i18n import normalise_language, t
 from flows.model_schema import LANGUAGES, MaturityModel, Option, Question
 from flows.replies import Answered, Ask, Choice, Reply, Say
-from flows.results import PastResult, StoredResult, phase_name, result_card, stored_result
+from flows.results import (
+    PastResult,
+    StoredResult,
+    phase_name,
+    result_card,
+    scan_card,
+    scan_result,
+    stored_result,
+)
+from flows.scan import SCAN_ID, QuickScan, score_scan
 from flows.scoring import NotEnoughAnswers, score
 
 STATES = ["idle", "choosing_model", "intro", "asking", "reviewing", "result"]
@@ -132,8 +141,8 @@ class Turn:
     def say(self, key: str, choices: tuple[Choice, ...] = (), error: bool = False, **values):
         self.replies.append(Say(t(key, self.language, **values), choices, error))
 
-    def model(self) -> MaturityModel | None:
-        return self.engine.models.get(self.conv.model_id or "")
+    def model(self) -> MaturityModel | QuickScan | None:
+        return self.engine.lookup(self.conv.model_id)
 
     def current_open(self) -> OpenAssessment | None:
         if self.conv.model_id is None:
@@ -156,7 +165,7 @@ class Turn:
 
     # ---- conditions ----------------------------------------------------------------------
     def model_unknown(self) -> bool:
-        return self.event.value not in self.engine.models
+        return self.engine.lookup(self.event.value) is None
 
     def has_progress(self) -> bool:
         found = self.inputs.open_assessments.get(self.event.value or "")
@@ -405,16 +414,24 @@ class Turn:
     def finish(self) -> None:
         model = self.model()
         try:
-            scored = score(model, self.answers)
+            if isinstance(model, QuickScan):
+                result = scan_result(
+                    model, self.engine.models, score_scan(model, self.engine.models, self.answers)
+                )
+            else:
+                result = stored_result(model, score(model, self.answers))
         except NotEnoughAnswers:
             self.say("all_skipped", error=True)
             return
-        result = stored_result(model, scored)
         self.effects.append(FinishAssessment(self.conv.assessment_id, model.id, result))
-        self.replies.append(
-            result_card(model, result, self.language, self.conv.assessment_id, self.engine.models)
-        )
+        self.replies.append(self.card(model.id, result, self.conv.assessment_id))
         self.conv = replace(self.conv, question_id=None)
+
+    def card(self, model_id: str, result: StoredResult, assessment_id: str) -> Reply:
+        model = self.engine.lookup(model_id)
+        if isinstance(model, QuickScan):
+            return scan_card(model, self.engine.models, result, self.language, assessment_id)
+        return result_card(model, result, self.language, assessment_id, self.engine.models)
 
     def reprompt(self) -> None:
         question = self.question()
@@ -509,19 +526,16 @@ class Turn:
     def show_result(self) -> None:
         history = self.inputs.history or ()
         preferred = [r for r in history if r.model_id == self.conv.model_id] or list(history)
-        shown = next((r for r in preferred if r.model_id in self.engine.models), None)
+        shown = next((r for r in preferred if self.engine.lookup(r.model_id)), None)
         if shown is None:
             self.say("no_result")
             return
-        model = self.engine.models[shown.model_id]
-        self.replies.append(
-            result_card(model, shown.result, self.language, shown.assessment_id, self.engine.models)
-        )
+        self.replies.append(self.card(shown.model_id, shown.result, shown.assessment_id))
 
     def show_history(self) -> None:
         lines = []
         for past in self.inputs.history or ():
-            model = self.engine.models.get(past.model_id)
+            model = self.engine.lookup(past.model_id)
             if model is None:
                 continue
             lines.append(
@@ -653,8 +667,9 @@ TRANSITIONS = [
 class Engine:
     """Runs events against the shared machine. Build one per process."""
 
-    def __init__(self, models: dict[str, MaturityModel]) -> None:
+    def __init__(self, models: dict[str, MaturityModel], scan: QuickScan | None = None) -> None:
         self.models = models
+        self.scan = scan
         self.machine = Machine(
             model=None,
             states=STATES,
@@ -663,10 +678,16 @@ class Engine:
             auto_transitions=False,
         )
 
+    def lookup(self, model_id: str | None) -> MaturityModel | QuickScan | None:
+        """A model by id; the quick scan answers to its own id."""
+        if self.scan is not None and model_id == self.scan.id:
+            return self.scan
+        return self.models.get(model_id or "")
+
     def handle(self, conversation: Conversation, inputs: Inputs, event: Event) -> Outcome:
         state = conversation.state if conversation.state in STATES else "idle"
         if state != conversation.state or (
-            state in ACTIVE + ["result"] and conversation.model_id not in self.models
+            state in ACTIVE + ["result"] and self.lookup(conversation.model_id) is None
         ):
             # a model file was removed, or the state is unknown: start clean rather than crash
             conversation = Conversation(lang=conversation.lang)
@@ -684,6 +705,8 @@ class Engine:
 
 def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event:
     """Free text means different things in different states: a model, a start, an answer."""
+    if event.kind is Kind.SCAN:
+        return Event(Kind.CHOOSE, SCAN_ID, direct=True)
     if event.kind is not Kind.TEXT:
         return event
     text = (event.value or "").strip()

@@ -34,6 +34,7 @@ class Kind(StrEnum):
     HISTORY = "history"
     UNKNOWN_COMMAND = "unknown_command"
     STALE = "stale"
+    SCAN = "scan"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ COMMANDS: dict[str, Kind] = {
     "lang": Kind.LANG,
     "language": Kind.LANG,
     "taal": Kind.LANG,
+    "scan": Kind.SCAN,
     "help": Kind.HELP,
     "hulp": Kind.HELP,
     "result": Kind.RESULT,

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from flows.model_schema import MaturityModel
+from flows.scan import QuickScan, check_crosswalk
 from flows.scoring import unreachable_phases
 
 
@@ -115,12 +116,51 @@ def _model_files(directory: Path | str | None) -> list[tuple[str, str]]:
         folder = Path(directory)
         if not folder.is_dir():
             raise ModelFileError(str(folder), "(files)", "directory not found")
-        return [(str(p), p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.yaml"))]
+        return [
+            (str(p), p.read_text(encoding="utf-8"))
+            for p in sorted(folder.glob("*.yaml"))
+            if not p.name.startswith("_")
+        ]
     package = resources.files("model_data")
     entries = sorted(
-        (e for e in package.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name
+        (e for e in package.iterdir() if e.name.endswith(".yaml") and not e.name.startswith("_")),
+        key=lambda e: e.name,
     )
     return [(f"model_data/{e.name}", e.read_text(encoding="utf-8")) for e in entries]
+
+
+SCAN_FILE = "_scan.yaml"
+"""The quick scan's crosswalk; files starting with "_" are not models."""
+
+
+def load_scan(
+    models: dict[str, MaturityModel], directory: Path | str | None = None
+) -> QuickScan | None:
+    """The quick scan, checked against the models it maps onto; None when there is no file."""
+    if directory is not None:
+        path = Path(directory) / SCAN_FILE
+        if not path.is_file():
+            return None
+        name, text = str(path), path.read_text(encoding="utf-8")
+    else:
+        entry = resources.files("model_data").joinpath(SCAN_FILE)
+        if not entry.is_file():
+            return None
+        name, text = f"model_data/{SCAN_FILE}", entry.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+        scan = QuickScan.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ModelFileError(name, "(yaml)", f"not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _readable_location(raw, first["loc"]) or "(top)"
+        raise ModelFileError(name, field, first["msg"].removeprefix("Value error, ")) from exc
+    problems = check_crosswalk(scan, models)
+    if problems:
+        field, problem = problems[0]
+        raise ModelFileError(name, field, problem)
+    return scan
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for model in models.values():
         print(f"ok  {model.id}: {len(model.phases)} phases, {len(model.questions)} questions")
+    try:
+        scan = load_scan(models, args[0] if args else None)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if scan is not None:
+        print(f"ok  quick scan: {len(scan.questions)} questions over {', '.join(scan.models)}")
     return 0
 
 

@@ -6,12 +6,17 @@ import pytest
 
 from bot.service import AssessmentService
 from bot.storage import Storage
-from flows.model_loader import load_models
+from flows.model_loader import load_models, load_scan
 
 
 @pytest.fixture(scope="session")
 def models():
     return load_models()
+
+
+@pytest.fixture(scope="session")
+def scan(models):
+    return load_scan(models)
 
 
 @pytest.fixture
@@ -22,5 +27,5 @@ def fresh_db():
 
 
 @pytest.fixture
-def service(fresh_db, models):
-    return AssessmentService(fresh_db, models)
+def service(fresh_db, models, scan):
+    return AssessmentService(fresh_db, models, scan=scan)
