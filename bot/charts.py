@@ -10,7 +10,7 @@ import io
 import math
 from pathlib import Path
 
-from flows.replies import ChartSpec
+from flows.replies import ChartSpec, MatrixChart
 
 
 def radar_png(spec: ChartSpec) -> bytes:
@@ -44,10 +44,56 @@ def radar_png(spec: ChartSpec) -> bytes:
     return buffer.getvalue()
 
 
+def matrix_png(spec: MatrixChart) -> bytes:
+    """Objectives down, goals across; each cell shows its initiatives, shaded by how many."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    counts = [[len(cell) for cell in row] for row in spec.cells]
+    width = max(6.0, 1.2 + 2.2 * len(spec.columns))
+    fig = plt.figure(figsize=(width, 4.8), dpi=100)
+    try:
+        ax = fig.add_subplot()
+        top = max(3, max(max(r) for r in counts))
+        ax.imshow(counts, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+        ax.set_xticks(range(len(spec.columns)))
+        ax.set_xticklabels([_wrap(c, 18) for c in spec.columns], fontsize=9)
+        ax.set_yticks(range(len(spec.rows)))
+        ax.set_yticklabels(spec.rows, fontsize=10)
+        ax.xaxis.tick_top()
+        for r, row in enumerate(spec.cells):
+            for c, names in enumerate(row):
+                if names:
+                    ax.text(
+                        c,
+                        r,
+                        "\n".join(_wrap(n, 18) for n in names[:3]),
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                    )
+        ax.set_title(spec.title, pad=36, fontsize=12)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
 def save_radar(spec: ChartSpec, directory: Path) -> Path:
+    return save_png(radar_png(spec), directory, f"radar-{spec.key}.png")
+
+
+def save_matrix(spec: MatrixChart, directory: Path) -> Path:
+    return save_png(matrix_png(spec), directory, f"{spec.key}.png")
+
+
+def save_png(data: bytes, directory: Path, name: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"radar-{spec.key}.png"
-    path.write_bytes(radar_png(spec))
+    path = directory / name
+    path.write_bytes(data)
     return path
 
 

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.charts import save_radar
+from bot.charts import save_matrix, save_radar
 from bot.service import AssessmentService
 from flows.events import Event, Kind, from_text
-from flows.replies import Reply, ResultCard, plain_text
+from flows.replies import Reply, ResultCard, Say, plain_text
 
 CHANNEL = "console"
 
@@ -48,6 +48,9 @@ class ConsoleChannel:
         self.write(plain_text(reply))
         if isinstance(reply, ResultCard) and reply.chart is not None:
             path = save_radar(reply.chart, self.chart_dir)
+            self.write(f"[chart] {path}")
+        if isinstance(reply, Say) and reply.chart is not None:
+            path = save_matrix(reply.chart, self.chart_dir)
             self.write(f"[chart] {path}")
 
     def write(self, text: str) -> None:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from bot.storage import Storage, User
 from flows.engine import (
     AbandonAssessment,
+    AddInitiative,
     CreateAssessment,
     Engine,
     FinishAssessment,
     Inputs,
+    RemoveInitiative,
     SaveAnswer,
     SetLanguage,
 )
@@ -75,6 +77,7 @@ class AssessmentService:
                 open_assessments=storage.open_assessments(user),
                 history=storage.history(user) if event.needs_history else None,
                 new_assessment_id=self.make_id(),
+                initiatives=storage.initiatives(user) if event.needs_initiatives else (),
             )
             outcome = self.engine.handle(storage.conversation(user), inputs, event)
             for effect in outcome.effects:
@@ -90,6 +93,10 @@ class AssessmentService:
                     storage.abandon_assessment(effect.assessment_id)
                 elif isinstance(effect, SetLanguage):
                     storage.set_language(user, effect.lang)
+                elif isinstance(effect, AddInitiative):
+                    storage.add_initiative(user, effect.initiative)
+                elif isinstance(effect, RemoveInitiative):
+                    storage.remove_initiative(user, effect.initiative_id)
             storage.save_conversation(user, outcome.conversation)
         return Handled(
             User(user.id, user.channel, user.external_id, outcome.conversation.lang),

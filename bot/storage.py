@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from flows.engine import Conversation, OpenAssessment
+from flows.initiatives import Initiative, NewInitiative
 from flows.results import PastResult, StoredResult
 
 
@@ -106,6 +107,25 @@ def m001_initial(db: Database) -> None:
         {"channel": str, "event_key": str, "processed_at": str},
         pk=("channel", "event_key"),
     )
+
+
+@migrations()
+def m002_initiatives(db: Database) -> None:
+    db["initiatives"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "name": str,
+            "channel_name": str,
+            "objective": str,
+            "goal": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "name", "channel_name", "objective", "created_at"},
+    )
+    db["initiatives"].create_index(["user_id"])
 
 
 SCHEMA_VERSION = len(migrations._migrations)
@@ -275,6 +295,27 @@ class Storage:
             for aid, model_id, created, detail in rows
         )
 
+    # ---- initiatives ---------------------------------------------------------------------
+    def initiatives(self, user: User) -> tuple[Initiative, ...]:
+        rows = self.db.execute(
+            "select id, name, channel_name, objective, goal from initiatives "
+            "where user_id = ? order by id",
+            (user.id,),
+        ).fetchall()
+        return tuple(Initiative(*row) for row in rows)
+
+    def add_initiative(self, user: User, new: NewInitiative) -> None:
+        self.db.execute(
+            "insert into initiatives (user_id, name, channel_name, objective, goal, created_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (user.id, new.name, new.channel, new.objective, new.goal, now_iso()),
+        )
+
+    def remove_initiative(self, user: User, initiative_id: int) -> None:
+        self.db.execute(
+            "delete from initiatives where id = ? and user_id = ?", (initiative_id, user.id)
+        )
+
     # ---- a user's own data ---------------------------------------------------------------
     def forget_user(self, user: User) -> None:
         """Delete everything stored about this user (GDPR erasure); call inside a transaction."""
@@ -283,6 +324,7 @@ class Storage:
             f"delete from answers where assessment_id in ({assessment_ids})", (user.id,)
         )
         self.db.execute("delete from results where user_id = ?", (user.id,))
+        self.db.execute("delete from initiatives where user_id = ?", (user.id,))
         self.db.execute("delete from assessments where user_id = ?", (user.id,))
         self.db.execute("delete from conversations where user_id = ?", (user.id,))
         self.db.execute("delete from users where id = ?", (user.id,))
@@ -329,6 +371,10 @@ class Storage:
             "external_id": user.external_id,
             "lang": user.lang,
             "assessments": assessments,
+            "initiatives": [
+                {"name": i.name, "channel": i.channel, "objective": i.objective, "goal": i.goal}
+                for i in self.initiatives(user)
+            ],
         }
 
     # ---- deduplication of platform deliveries --------------------------------------------

@@ -24,8 +24,20 @@ from flows.events import (
     payload_model,
 )
 from flows.i18n import normalise_language, t
+from flows.initiatives import (
+    OBJECTIVES,
+    Initiative,
+    InitiativeInputError,
+    NewInitiative,
+    build_matrix,
+    list_text,
+    matrix_text,
+    objective_labels,
+    objective_name,
+    parse_new,
+)
 from flows.model_schema import LANGUAGES, MaturityModel, Option, Question
-from flows.replies import Answered, Ask, Choice, Reply, Say
+from flows.replies import Answered, Ask, Choice, MatrixChart, Reply, Say
 from flows.results import (
     PastResult,
     StoredResult,
@@ -71,6 +83,8 @@ class Inputs:
     history: tuple[PastResult, ...] | None = None
     """Finished results, newest first; loaded only for events that need them."""
     new_assessment_id: str = "0"
+    initiatives: tuple[Initiative, ...] = ()
+    """The user's initiatives, oldest first; loaded only for /initiatives."""
     """An id to use if this event starts an assessment (ids are made by the caller)."""
 
 
@@ -105,7 +119,25 @@ class SetLanguage:
     lang: str
 
 
-Effect = CreateAssessment | SaveAnswer | FinishAssessment | AbandonAssessment | SetLanguage
+@dataclass(frozen=True)
+class AddInitiative:
+    initiative: NewInitiative
+
+
+@dataclass(frozen=True)
+class RemoveInitiative:
+    initiative_id: int
+
+
+Effect = (
+    CreateAssessment
+    | SaveAnswer
+    | FinishAssessment
+    | AbandonAssessment
+    | SetLanguage
+    | AddInitiative
+    | RemoveInitiative
+)
 
 
 @dataclass(frozen=True)
@@ -552,6 +584,40 @@ class Turn:
             return
         self.replies.append(Say(t("history_header", self.language) + "\n" + "\n".join(lines)))
 
+    def handle_initiatives(self) -> None:
+        """`/initiatives add|list|remove|matrix`: the Groundswell matrix, beside any assessment."""
+        word, _, rest = (self.event.value or "").strip().partition(" ")
+        word = word.lower()
+        items = self.inputs.initiatives
+        lang = self.language
+        if word in ("add", "toevoegen"):
+            try:
+                new = parse_new(rest)
+            except InitiativeInputError as problem:
+                self.say(problem.key, error=True, **problem.values)
+            else:
+                self.effects.append(AddInitiative(new))
+                key = "initiative_added" if new.goal else "initiative_added_no_goal"
+                self.say(key, name=new.name, objective=objective_name(new.objective, lang))
+        elif word in ("list", "lijst"):
+            self.replies.append(Say(list_text(items, lang)))
+        elif word in ("remove", "verwijder", "delete"):
+            number = rest.strip()
+            if number.isascii() and number.isdigit() and 1 <= int(number) <= len(items):
+                gone = items[int(number) - 1]
+                self.effects.append(RemoveInitiative(gone.id))
+                self.say("initiative_removed", name=gone.name)
+            else:
+                self.say("initiative_bad_number", error=True, count=len(items))
+        elif word == "matrix":
+            if not items:
+                self.say("initiatives_empty")
+            else:
+                self.replies.append(matrix_reply(items, lang))
+        else:
+            self.say("initiatives_help")
+        self.ask_again()
+
     def say_unknown_command(self) -> None:
         self.say("unknown_command", error=True, command=self.event.value)
         self.ask_again()
@@ -597,6 +663,7 @@ TRANSITIONS = [
     _t("history", "*", after="show_history"),
     _t("result", "*", after="show_result"),
     _t("unknown_command", "*", after="say_unknown_command"),
+    _t("initiatives", "*", after="handle_initiatives"),
     _t("stale", "*", after="say_stale"),
     _t("open", "*", "asking", conditions="has_current_open", after="do_resume"),
     _t("open", "*", "choosing_model", after="show_menu"),
@@ -736,6 +803,22 @@ def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event
             return Event(Kind.EDIT, question.id, assessment_id=conversation.assessment_id)
         return event
     return event
+
+
+def matrix_reply(items: tuple[Initiative, ...], lang: str) -> Say:
+    matrix = build_matrix(items)
+    no_goal = t("matrix_no_goal", lang)
+    chart = MatrixChart(
+        title=t("matrix_chart_title", lang),
+        rows=objective_labels(lang),
+        columns=tuple(goal or no_goal for goal in matrix.goals),
+        cells=tuple(
+            tuple(matrix.cells.get((objective, goal), ()) for goal in matrix.goals)
+            for objective in OBJECTIVES
+        ),
+        key=f"matrix-{len(items)}-{abs(hash(tuple(i.id for i in items))) % 10**8}",
+    )
+    return Say(matrix_text(matrix, lang), chart=chart)
 
 
 def _is_number(text: str) -> bool:

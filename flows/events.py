@@ -35,6 +35,7 @@ class Kind(StrEnum):
     UNKNOWN_COMMAND = "unknown_command"
     STALE = "stale"
     SCAN = "scan"
+    INITIATIVES = "initiatives"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Event:
     def needs_history(self) -> bool:
         """Whether the service must load past results before handling this event."""
         return self.kind in (Kind.RESULT, Kind.HISTORY)
+
+    @property
+    def needs_initiatives(self) -> bool:
+        return self.kind is Kind.INITIATIVES
 
 
 # Commands and their Dutch aliases. Adapters with their own command names (Slack's
@@ -78,6 +83,8 @@ COMMANDS: dict[str, Kind] = {
     "language": Kind.LANG,
     "taal": Kind.LANG,
     "scan": Kind.SCAN,
+    "initiatives": Kind.INITIATIVES,
+    "initiatieven": Kind.INITIATIVES,
     "help": Kind.HELP,
     "hulp": Kind.HELP,
     "result": Kind.RESULT,

@@ -16,12 +16,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class MatrixChart:
+    """The initiatives matrix as a picture; rendered by the channel side (matplotlib in bot/)."""
+
+    title: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[tuple[str, ...], ...], ...]
+    """cells[row][column]: the initiative names in that cell."""
+    key: str
+
+
+@dataclass(frozen=True)
 class Say:
-    """A message, optionally with choices (a menu)."""
+    """A message, optionally with choices (a menu) or a picture."""
 
     text: str
     choices: tuple[Choice, ...] = ()
     is_error: bool = False
+    chart: MatrixChart | None = None
 
 
 @dataclass(frozen=True)
