@@ -132,5 +132,17 @@ def plain_text(reply: Reply) -> str:
         lines.append("")
         lines.append(section.header)
         lines += [f"  - {line}" for line in section.lines]
+    for choice in reply.follow_up:
+        lines.append(f"→ {choice.label}: {command_for(choice.payload)}")
     lines += ["", reply.footer]
     return "\n".join(lines)
+
+
+def command_for(payload: str) -> str:
+    """The typed command that does what a button does, for channels without buttons."""
+    tag, _, rest = payload.partition(":")
+    if tag == "m":
+        return f"/start {rest}"
+    if tag == "c":
+        return f"/{rest}"
+    return payload

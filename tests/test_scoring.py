@@ -27,7 +27,8 @@ def test_all_least_gives_first_phase_and_all_most_the_last(model_id):
     least = {q.id: q.options[0].id for q in model.questions}
     most = {q.id: q.options[-1].id for q in model.questions}
     assert score(model, least).phase_index == 0
-    assert score(model, most).phase_index == len(model.phases) - 1
+    top = len(model.phases) if model.kind == "steps" else len(model.phases) - 1
+    assert score(model, most).phase_index == top  # for step models: complete
 
 
 @pytest.mark.parametrize("model_id", list(MODELS))
@@ -65,6 +66,12 @@ def test_explained(model_id):
     def check(picks):
         result = score(model, as_answers(model, picks))
         assert result.spread_low <= result.phase_index <= result.spread_high
+        if model.kind == "steps":
+            if result.phase_index < len(model.phases):
+                open_step = model.phases[result.phase_index].id
+                assert any(h.question_id for h in result.held_back), "names what is not done"
+                assert open_step in {model.question(h.question_id).step for h in result.held_back}
+            return
         if result.phase_index < len(model.phases) - 1:
             assert result.held_back, "a result below the top names what holds it back"
         for held in result.held_back:
@@ -109,3 +116,42 @@ def test_staircase_needs_the_threshold_share():
     assert staircase([2, 2, 2, 0], 4, 0.75) == 2
     assert staircase([2, 2, 0, 0], 4, 0.75) == 0
     assert staircase([3, 3, 1, 1], 4, 0.75) == 1
+
+
+STEP_MODELS = [m for m in MODELS.values() if m.kind == "steps"]
+
+
+@pytest.mark.parametrize("model_id", [m.id for m in STEP_MODELS])
+def test_every_step_can_be_where_you_are(model_id):
+    model = MODELS[model_id]
+    for index, step in enumerate(model.phases):
+        answers = {}
+        for question in model.questions:
+            position = model.phase_index(question.step)
+            done = position < index
+            answers[question.id] = next(o for o in question.options if bool(o.done) == done).id
+        result = score(model, answers)
+        assert result.phase_index == index, step.id
+
+
+@pytest.mark.parametrize("model_id", [m.id for m in STEP_MODELS if m.phases[0].exit_moment])
+def test_exit_moment_fires_exactly_when_readiness_fails(model_id):
+    model = MODELS[model_id]
+    readiness = model.phases[0].id
+
+    @settings(max_examples=200, deadline=None)
+    @given(picks=answer_sets(model))
+    def check(picks):
+        answers = as_answers(model, picks)
+        ready = all(
+            next(o for o in q.options if o.id == answers[q.id]).done
+            for q in model.questions
+            if q.step == readiness
+        )
+        assert score(model, answers).exit_moment is (not ready)
+
+    check()
+
+
+def test_the_social_strategy_model_has_an_exit_moment():
+    assert MODELS["social-strategy"].phases[0].exit_moment
