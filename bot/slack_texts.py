@@ -1,0 +1,87 @@
+"""Texts only the Slack channel says (buttons, App Home, forget/export), in every language.
+
+The conversation's own texts come from flows/messages.yaml through `flows.i18n.t`; these are the
+few that exist because of Slack's surface (a Home tab, a slash command, a confirmation button),
+so they live next to the Slack adapter instead of in the channel-free catalogue.
+"""
+
+from __future__ import annotations
+
+from flows.i18n import DEFAULT_LANGUAGE
+
+TEXTS: dict[str, dict[str, str]] = {
+    "back_button": {"nl": "← Terug", "en": "← Back"},
+    "stop_button": {"nl": "Pauzeren", "en": "Pause"},
+    "select_placeholder": {"nl": "Kies een antwoord", "en": "Choose an answer"},
+    "select_placeholder_menu": {"nl": "Maak een keuze", "en": "Make a choice"},
+    "dm_notice": {
+        "nl": "Ik antwoord in ons privégesprek: open Maturity Bot onder Apps.",
+        "en": "I answer in our direct message: open Maturity Bot under Apps.",
+    },
+    "help_note": {
+        "nl": "In Slack typ je een opdracht als /maturity gevolgd door het woord "
+        "(/maturity back, /maturity stop), of je gebruikt de knoppen onder een vraag. "
+        "/maturity forget verwijdert alles wat over jou bewaard is; "
+        "/maturity export stuurt je daar een kopie van.",
+        "en": "In Slack you type a command as /maturity followed by the word "
+        "(/maturity back, /maturity stop), or use the buttons under a question. "
+        "/maturity forget deletes everything stored about you; "
+        "/maturity export sends you a copy of it.",
+    },
+    "forget_confirm": {
+        "nl": "Al je antwoorden en resultaten verwijderen? Dit kan niet ongedaan worden gemaakt.",
+        "en": "Delete all your answers and results? This cannot be undone.",
+    },
+    "forget_yes": {"nl": "Ja, verwijderen", "en": "Yes, delete"},
+    "forget_no": {"nl": "Annuleren", "en": "Cancel"},
+    "forgotten": {
+        "nl": "Klaar: alles wat over jou bewaard was, is verwijderd.",
+        "en": "Done: everything stored about you is deleted.",
+    },
+    "forget_nothing": {
+        "nl": "Er was niets over jou bewaard.",
+        "en": "Nothing was stored about you.",
+    },
+    "forget_cancelled": {
+        "nl": "Er is niets verwijderd.",
+        "en": "Nothing was deleted.",
+    },
+    "export_comment": {
+        "nl": "Alles wat over jou bewaard is: je antwoorden en resultaten, als JSON.",
+        "en": "Everything stored about you: your answers and results, as JSON.",
+    },
+    "export_nothing": {
+        "nl": "Er is nog niets over jou bewaard.",
+        "en": "Nothing is stored about you yet.",
+    },
+    "export_failed": {
+        "nl": "De export kon niet worden geüpload; probeer het later opnieuw.",
+        "en": "The export could not be uploaded; please try again later.",
+    },
+    "home_title": {"nl": "Maturity Bot", "en": "Maturity Bot"},
+    "home_intro": {
+        "nl": "Ontdek hoe volwassen je organisatie social media inzet, en wat de volgende stap "
+        "is. Kies hieronder een model; de vragen komen in ons privégesprek. Of typ /maturity.",
+        "en": "Find out how mature your organisation's use of social media is, and what to do "
+        "next. Pick a model below; the questions come in our direct message. Or type /maturity.",
+    },
+    "home_models": {"nl": "Modellen", "en": "Models"},
+    "home_latest": {
+        "nl": "Laatste resultaat: *{phase}* ({date})",
+        "en": "Latest result: *{phase}* ({date})",
+    },
+    "home_not_taken": {"nl": "Nog niet gedaan", "en": "Not taken yet"},
+    "home_start": {"nl": "Start", "en": "Start"},
+    "home_history": {"nl": "Je geschiedenis", "en": "Your history"},
+    "home_history_empty": {
+        "nl": "Nog geen afgeronde beoordelingen.",
+        "en": "No finished assessments yet.",
+    },
+}
+
+
+def st(key: str, lang: str, **values: object) -> str:
+    """The Slack-only text `key` in `lang` (English when the language is unknown)."""
+    texts = TEXTS[key]
+    text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text

@@ -1,0 +1,529 @@
+"""A fake Slack for tests, on 127.0.0.1 with ephemeral ports: no internet needed.
+
+Three parts, reusable by any Slack feature:
+- `FakeSlack`: the Web API (`base_url` for slack_sdk's WebClient). It records every call and
+  answers like Slack does (auth.test, chat.postMessage/update/postEphemeral, views.publish,
+  users.info, conversations.open, the three steps of files upload v2, response_url posts), and
+  can be told to fail a method (HTTP 429 with Retry-After, 500, or an `ok: false` error).
+- `SlackSender`: what Slack sends to an app over HTTP: signed slash commands, block_actions and
+  Events API callbacks (signature as Slack specifies: HMAC-SHA256 over `v0:timestamp:body`).
+- `serve_asgi`: runs an ASGI app (e.g. the Bolt app behind Starlette) with uvicorn in a thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0FAKE"
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+BOT_TOKEN = "xoxb-fake-bot-token"
+
+
+@dataclass
+class Call:
+    """One request to the fake: the Web API method (or path) and its merged parameters."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    body: bytes = b""
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+    """What the fake answered (chat.postMessage: the channel and ts it gave the message)."""
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        blocks = self.params.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+    @property
+    def view(self) -> dict[str, Any]:
+        view = self.params.get("view") or {}
+        return json.loads(view) if isinstance(view, str) else view
+
+    def text_of_blocks(self) -> str:
+        """Every text a user would read in the blocks (sections, headers, buttons, options),
+        with mrkdwn's &amp; &lt; &gt; shown as the characters."""
+        return "\n".join(_texts(self.blocks or self.view.get("blocks") or []))
+
+
+def _texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+            text = node["text"]
+            if node["type"] == "mrkdwn":  # as the client shows it
+                text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            yield text
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeSlack:
+    """The Slack Web API, faked: start it, give `api_url` to the WebClient, read `calls`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.files: list[dict[str, Any]] = []
+        self.locales: dict[str, str] = {}
+        """users.info locale per user id (default en-US)."""
+        self._failures: dict[str, list[Failure]] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                fake._handle(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    # ---- addresses -------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        """The WebClient's base_url (ends with a slash, as slack_sdk requires)."""
+        return self.url + "api/"
+
+    def response_url(self, name: str = "1") -> str:
+        return f"{self.url}response/{name}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- test controls ---------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        status: int = 429,
+        *,
+        retry_after: int | None = None,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` fail: HTTP `status` (429 with Retry-After), or
+        with status 200 and `{"ok": false, "error": error}` when `error` is given."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
+        with self._lock:
+            self._failures.setdefault(method, []).append(Failure(status, headers, body, times))
+
+    def calls_to(self, method: str, after: int = 0) -> list[Call]:
+        """Calls of `method` (successful or not), from index `after` (see `mark`) on."""
+        with self._lock:
+            return [c for c in self.calls[after:] if c.method == method]
+
+    def mark(self) -> int:
+        """The number of calls so far: pass it as `after` to look only at what follows."""
+        with self._lock:
+            return len(self.calls)
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] = lambda call: True,
+        *,
+        count: int = 1,
+        after: int = 0,
+        timeout: float = 10.0,
+    ) -> Call:
+        """Wait until `count` successful calls of `method` (from index `after`) match
+        `predicate`; returns the last of them. Polls a condition, never sleeps a fixed time."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [
+                    c
+                    for c in self.calls[after:]
+                    if c.method == method and c.status == 200 and predicate(c)
+                ]
+                if len(found) >= count:
+                    return found[count - 1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"no {count} matching {method} call(s); calls: {seen}")
+                self._lock.wait(left)
+
+    def message(self, channel: str, ts: str) -> Message:
+        """A posted message as it is now (after any chat.update)."""
+        with self._lock:
+            return self.messages[(channel, ts)]
+
+    def posted(self, call: Call) -> Message:
+        """The message a chat.postMessage call created, as it is now."""
+        return self.message(call.response["channel"], call.response["ts"])
+
+    def dm_messages(self, user: str) -> list[Message]:
+        """The app's DM with `user`, oldest first, each as it is now."""
+        with self._lock:
+            found = [m for (channel, _), m in self.messages.items() if channel == f"D{user}"]
+        return sorted(found, key=lambda m: float(m.ts))
+
+    # ---- the server side -------------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parsed = urllib.parse.urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        params: dict[str, Any] = dict(urllib.parse.parse_qsl(parsed.query))
+        content_type = request.headers.get("Content-Type", "")
+        if parsed.path.startswith("/upload/"):
+            pass  # the raw file bytes
+        elif body and "application/json" in content_type:
+            params.update(json.loads(body))
+        elif body and "application/x-www-form-urlencoded" in content_type:
+            params.update(urllib.parse.parse_qsl(body.decode()))
+        path = parsed.path
+        method = path.removeprefix("/api/") if path.startswith("/api/") else path
+        call = Call(method, params, dict(request.headers.items()), body)
+
+        with self._lock:
+            failure = self._take_failure(method)
+            if failure is not None:
+                call.status = failure.status
+                status, headers, payload = failure.status, failure.headers, failure.body
+            elif path.startswith("/api/") and not self._authorised(request, params):
+                status, headers, payload = 200, {}, {"ok": False, "error": "not_authed"}
+            else:
+                status, headers, payload = 200, {}, self._answer(method, params, body)
+                if payload.get("ok") is False:
+                    call.status = 400
+            call.response = payload
+            self.calls.append(call)
+            self._lock.notify_all()
+
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _take_failure(self, method: str) -> Failure | None:
+        queue = self._failures.get(method) or []
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+        return failure
+
+    @staticmethod
+    def _authorised(request: BaseHTTPRequestHandler, params: dict[str, Any]) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer xox") or str(params.get("token", "")).startswith("xox")
+
+    def _answer(self, method: str, params: dict[str, Any], body: bytes) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake workspace",
+                "user": "maturitybot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method == "conversations.open":
+            users = str(params.get("users", ""))
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            info: dict[str, Any] = {"id": user, "team_id": TEAM_ID, "name": user.lower()}
+            if str(params.get("include_locale", "")).lower() in ("1", "true"):
+                info["locale"] = self.locales.get(user, "en-US")
+            return {"ok": True, "user": info}
+        if method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            if channel.startswith("U"):
+                channel = "D" + channel  # posting to a user id lands in the app's DM
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            message = Message(channel, ts, params.get("text") or "", _load(params.get("blocks")))
+            self.messages[(channel, ts)] = message
+            return {"ok": True, "channel": channel, "ts": ts, "message": _as_json(message)}
+        if method == "chat.update":
+            key = (str(params.get("channel", "")), str(params.get("ts", "")))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            message = self.messages[key]
+            message.text = params.get("text") or message.text
+            message.blocks = _load(params.get("blocks"))
+            return {"ok": True, "channel": key[0], "ts": key[1], "message": _as_json(message)}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "views.publish":
+            view = _load(params.get("view")) or {}
+            self.views[str(params.get("user_id"))] = view
+            return {"ok": True, "view": {"id": "V1", **view}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):04d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+        if method.startswith("/upload/"):
+            self.uploads[method.removeprefix("/upload/")] = body
+            return {"ok": True}
+        if method == "files.completeUploadExternal":
+            files = _load(params.get("files")) or []
+            done = []
+            for item in files:
+                record = {
+                    "id": item["id"],
+                    "title": item.get("title"),
+                    "channel_id": params.get("channel_id"),
+                    "initial_comment": params.get("initial_comment"),
+                    "content": self.uploads.get(item["id"], b""),
+                }
+                self.files.append(record)
+                done.append({"id": item["id"], "title": item.get("title")})
+            return {"ok": True, "files": done}
+        if method.startswith("/response/"):
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _load(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _as_json(message: Message) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "bot_id": BOT_ID,
+        "user": BOT_USER_ID,
+        "ts": message.ts,
+        "text": message.text,
+        "blocks": message.blocks,
+    }
+
+
+class SlackSender:
+    """Sends what Slack would send to the app's request URL, signed with the signing secret."""
+
+    def __init__(self, url: str, signing_secret: str, fake: FakeSlack | None = None) -> None:
+        self.url = url
+        self.signing_secret = signing_secret
+        self.fake = fake
+        self.http = httpx.Client(timeout=10)
+        self._event_ids = itertools.count(1)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret or self.signing_secret).generate_signature(
+            timestamp=stamp, body=body
+        )
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        return self.http.post(self.url, content=body.encode(), headers=all_headers)
+
+    def command(
+        self,
+        text: str,
+        user: str,
+        *,
+        team: str = TEAM_ID,
+        channel: str | None = None,
+        command: str = "/maturity",
+        **sign: Any,
+    ) -> httpx.Response:
+        """A slash command as Slack posts it (form fields), from the user's DM by default."""
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "team_domain": "fake",
+            "channel_id": channel or f"D{user}",
+            "channel_name": "directmessage",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0FAKE",
+            "response_url": self.fake.response_url(user) if self.fake else "http://127.0.0.1:9/",
+            "trigger_id": "1.2.3",
+        }
+        body = urllib.parse.urlencode(fields)
+        return self.post(body, "application/x-www-form-urlencoded", **sign)
+
+    def action(
+        self,
+        user: str,
+        action: dict[str, Any],
+        *,
+        message: Message | None = None,
+        team: str = TEAM_ID,
+        view: dict[str, Any] | None = None,
+        **sign: Any,
+    ) -> httpx.Response:
+        """A block_actions payload: a press on a DM message, or on the Home view."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": "A0FAKE",
+            "token": "legacy-verification-token",
+            "team": {"id": team, "domain": "fake"},
+            "trigger_id": "1.2.3",
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+        }
+        if message is not None:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": message.channel, "name": "directmessage"}
+            payload["message"] = _as_json(message)
+            payload["response_url"] = self.fake.response_url(user) if self.fake else ""
+        else:
+            payload["container"] = {"type": "view", "view_id": "V1"}
+            payload["view"] = {"id": "V1", "type": "home", **(view or {})}
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", **sign)
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        team: str = TEAM_ID,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        **sign: Any,
+    ) -> httpx.Response:
+        """An Events API callback (JSON); a retry repeats the event_id with X-Slack-Retry-Num."""
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "A0FAKE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._event_ids):06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+        headers = dict(sign.pop("headers", None) or {})
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        return self.post(json.dumps(envelope), "application/json", headers=headers, **sign)
+
+    def dm(self, user: str, text: str, **kwargs: Any) -> httpx.Response:
+        """The user types `text` in the DM with the app."""
+        event = {
+            "type": "message",
+            "channel": f"D{user}",
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "team": kwargs.get("team", TEAM_ID),
+        }
+        return self.event(event, **kwargs)
+
+    def home_opened(self, user: str, **kwargs: Any) -> httpx.Response:
+        event = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"}
+        return self.event(event, **kwargs)
+
+
+@contextmanager
+def serve_asgi(app: Any) -> Iterator[str]:
+    """Run an ASGI app on 127.0.0.1 (ephemeral port) in a thread; yields its base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the ASGI server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
