@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.charts import radar_png
+from bot.charts import matrix_png, radar_png
 from bot.cli import UsageError
 from bot.service import AssessmentService
 from bot.settings import Settings
@@ -240,7 +240,13 @@ class SlackChannel:
                 continue
             self.post(client, dm, message_for(reply, lang))
             if isinstance(reply, ResultCard) and reply.chart is not None:
-                self.upload_chart(client, dm, reply)
+                self.upload_png(
+                    client, dm, radar_png(reply.chart), reply.chart.key, reply.chart.title
+                )
+            if isinstance(reply, Say) and reply.chart is not None:
+                self.upload_png(
+                    client, dm, matrix_png(reply.chart), reply.chart.key, reply.chart.title
+                )
 
     # ---- forget and export --------------------------------------------------------------------
     def forget(
@@ -347,16 +353,16 @@ class SlackChannel:
             lambda: client.chat_update(channel=channel, ts=ts, **message.as_kwargs()),
         )
 
-    def upload_chart(self, client: WebClient, channel: str, card: ResultCard) -> None:
-        chart = card.chart
+    def upload_png(self, client: WebClient, channel: str, png: bytes, key: str, title: str) -> None:
+        """A chart as a file in the DM (files upload v2), after the message it belongs to."""
         self.safely(
             "files.upload_v2",
             lambda: client.files_upload_v2(
                 channel=channel,
-                file=radar_png(chart),
-                filename=f"radar-{chart.key}.png",
-                title=chart.title,
-                alt_txt=chart.title,
+                file=png,
+                filename=f"chart-{key}.png",
+                title=title,
+                alt_txt=title,
             ),
         )
 

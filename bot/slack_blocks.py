@@ -203,7 +203,7 @@ def message_for(reply: Say | Ask | ResultCard, lang: str) -> SlackMessage:
     if isinstance(reply, Ask):
         return ask_message(reply, lang)
     if isinstance(reply, ResultCard):
-        return result_message(reply)
+        return result_message(reply, lang)
     return say_message(reply, lang)
 
 
@@ -233,7 +233,7 @@ def answered_message(reply: Answered) -> SlackMessage:
     return SlackMessage(truncate(f"✓ {reply.text}", FALLBACK_TEXT), tuple(sections(text)))
 
 
-def result_message(card: ResultCard) -> SlackMessage:
+def result_message(card: ResultCard, lang: str) -> SlackMessage:
     """Phase, explanation, holding-back answers and next actions; the chart is a separate file."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(card.title, HEADER_TEXT)}]
     blocks += sections(mrkdwn(card.summary))
@@ -249,8 +249,11 @@ def result_message(card: ResultCard) -> SlackMessage:
         lines = [f"*{mrkdwn(section.header)}*"] + [f"• {mrkdwn(line)}" for line in section.lines]
         blocks += sections("\n".join(lines))
     blocks.append(context(mrkdwn(card.footer)))
-    blocks += choice_blocks(card.follow_up, "follow_up", "…")
-    return SlackMessage(fallback(card), tuple(blocks[:MESSAGE_BLOCKS]))
+    blocks += choice_blocks(card.follow_up, "follow_up", st("select_placeholder_menu", lang))
+    notification = truncate(
+        f"{card.title}\n{card.summary}", FALLBACK_TEXT
+    )  # the blocks say the rest
+    return SlackMessage(notification, tuple(blocks[:MESSAGE_BLOCKS]))
 
 
 def text_message(text: str) -> SlackMessage:
