@@ -46,6 +46,11 @@ class Call:
     """What the fake answered (chat.postMessage: the channel and ts it gave the message)."""
 
     @property
+    def ok(self) -> bool:
+        """Whether the call succeeded (HTTP 200 and not `ok: false`)."""
+        return self.status == 200 and self.response.get("ok") is not False
+
+    @property
     def blocks(self) -> list[dict[str, Any]]:
         blocks = self.params.get("blocks") or []
         return json.loads(blocks) if isinstance(blocks, str) else blocks
@@ -155,14 +160,17 @@ class FakeSlack:
     def fail(
         self,
         method: str,
-        status: int = 429,
+        status: int | None = None,
         *,
         retry_after: int | None = None,
         error: str | None = None,
         times: int = 1,
     ) -> None:
-        """The next `times` calls of `method` fail: HTTP `status` (429 with Retry-After), or
-        with status 200 and `{"ok": false, "error": error}` when `error` is given."""
+        """The next `times` calls of `method` fail: with HTTP `status` (default 429, with
+        Retry-After), or, given only `error`, with status 200 and `{"ok": false, "error": ...}`
+        as Slack answers a refused token."""
+        if status is None:
+            status = 200 if error else 429
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         with self._lock:
@@ -193,9 +201,7 @@ class FakeSlack:
         with self._lock:
             while True:
                 found = [
-                    c
-                    for c in self.calls[after:]
-                    if c.method == method and c.status == 200 and predicate(c)
+                    c for c in self.calls[after:] if c.method == method and c.ok and predicate(c)
                 ]
                 if len(found) >= count:
                     return found[count - 1]
@@ -240,14 +246,12 @@ class FakeSlack:
         with self._lock:
             failure = self._take_failure(method)
             if failure is not None:
-                call.status = failure.status
                 status, headers, payload = failure.status, failure.headers, failure.body
             elif path.startswith("/api/") and not self._authorised(request, params):
                 status, headers, payload = 200, {}, {"ok": False, "error": "not_authed"}
             else:
                 status, headers, payload = 200, {}, self._answer(method, params, body)
-                if payload.get("ok") is False:
-                    call.status = 400
+            call.status = status
             call.response = payload
             self.calls.append(call)
             self._lock.notify_all()
@@ -274,7 +278,8 @@ class FakeSlack:
     @staticmethod
     def _authorised(request: BaseHTTPRequestHandler, params: dict[str, Any]) -> bool:
         header = request.headers.get("Authorization", "")
-        return header.startswith("Bearer xox") or str(params.get("token", "")).startswith("xox")
+        token = header.removeprefix("Bearer ") if header else str(params.get("token", ""))
+        return token.startswith(("xoxb-", "xoxp-", "xapp-"))
 
     def _answer(self, method: str, params: dict[str, Any], body: bytes) -> dict[str, Any]:
         if method == "auth.test":
