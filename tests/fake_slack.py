@@ -108,6 +108,7 @@ class FakeSlack:
         self.locales: dict[str, str] = {}
         """users.info locale per user id (default en-US)."""
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, threading.Event] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -176,6 +177,14 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, headers, body, times))
 
+    def hold(self, method: str) -> threading.Event:
+        """Make calls of `method` wait (up to 10 s) until the returned event is set: shows what
+        the app does before a Web API call returns (e.g. that it acked Slack first)."""
+        gate = threading.Event()
+        with self._lock:
+            self._holds[method] = gate
+        return gate
+
     def calls_to(self, method: str, after: int = 0) -> list[Call]:
         """Calls of `method` (successful or not), from index `after` (see `mark`) on."""
         with self._lock:
@@ -242,6 +251,10 @@ class FakeSlack:
         path = parsed.path
         method = path.removeprefix("/api/") if path.startswith("/api/") else path
         call = Call(method, params, dict(request.headers.items()), body)
+        with self._lock:
+            gate = self._holds.get(method)
+        if gate is not None:
+            gate.wait(timeout=10)
 
         with self._lock:
             failure = self._take_failure(method)

@@ -469,3 +469,51 @@ def test_a_failed_send_never_loses_the_stored_answer(rig, fake, models):
     mark = rig.command("U1", "resume")
     question = rig.question("U1", after=mark)
     assert f"Question 2 of {len(model.questions)}" in question.text
+
+
+# ---- acknowledging first ------------------------------------------------------------------------
+def test_commands_and_presses_are_acknowledged_before_any_slack_call_returns(rig, fake):
+    gate = fake.hold("conversations.open")  # the first Web API call of a slash command
+    try:
+        response = rig.send.command("start groeimodel", "U1")
+        assert response.status_code == 200 and response.text == ""
+        assert fake.calls_to("chat.postMessage") == []  # the work had to wait for Slack
+        assert rig.rows("select count(*) from users") == [(0,)]
+    finally:
+        gate.set()
+    question = rig.question("U1")
+
+    gate = fake.hold("chat.update")  # the first Web API call after an answer is stored
+    try:
+        mark = rig.answer("U1", question, 0)
+        assert fake.calls_to("chat.postMessage", after=mark) == []
+    finally:
+        gate.set()
+    rig.question("U1", after=mark)
+
+
+def test_menu_intro_and_begin_by_buttons(rig, fake, models):
+    mark = rig.command("U1", "start")
+    menu_call = fake.wait_for(
+        "chat.postMessage", lambda c: "choices" in json.dumps(c.blocks), after=mark
+    )
+    menu = fake.posted(menu_call)
+    [choices] = [b for b in menu.blocks if b.get("block_id") == "choices"]
+    first = choices["elements"][0]
+    mark = rig.press("U1", menu, first, option=0)
+    model = next(iter(models.values()))
+    intro = fake.posted(
+        fake.wait_for("chat.postMessage", lambda c: "choices" in json.dumps(c.blocks), after=mark)
+    )
+    assert not has_actions(fake.message(menu.channel, menu.ts))  # the menu is settled
+    start = block(intro, "choices")["elements"][0]
+    assert start["value"] == "c:begin"
+    question = rig.question("U1", after=rig.press("U1", intro, start))
+    assert f"Question 1 of {len(model.questions)}" in question.text
+    assert "→ Start" in json.dumps(fake.message(intro.channel, intro.ts).blocks, ensure_ascii=False)
+
+
+def test_url_verification_echoes_the_challenge(rig):
+    body = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"})
+    response = rig.send.post(body, "application/json")
+    assert response.status_code == 200 and response.json()["challenge"] == "c-123"
