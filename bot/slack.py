@@ -52,6 +52,7 @@ from bot.slack_blocks import (
     message_for,
     settled_message,
     text_message,
+    unescape,
 )
 from bot.slack_texts import st
 from flows.events import Event, Kind, from_payload, from_text
@@ -170,7 +171,7 @@ class SlackChannel:
             team_id,
             event["user"],
             event["channel"],
-            from_text(event.get("text") or ""),
+            from_text(unescape(event.get("text") or "")),
             delivery_key=body.get("event_id"),
         )
 

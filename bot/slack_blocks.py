@@ -68,6 +68,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """Slack sends typed '&', '<' and '>' escaped; the engine matches answers on the real text."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def slack_commands(text: str) -> str:
     """'/back' -> '/maturity back': Slack reserves a leading slash for slash commands, so the
     core's commands are reached as words after our one command."""

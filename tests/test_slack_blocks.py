@@ -22,6 +22,7 @@ from bot.slack_blocks import (
     message_for,
     settled_message,
     slack_commands,
+    unescape,
 )
 from bot.slack_texts import TEXTS, st
 from flows.events import Event, Kind, from_payload
@@ -171,8 +172,9 @@ def test_core_commands_become_maturity_subcommands():
     assert slack_commands("/unknown stays") == "/unknown stays"
 
 
-def test_mrkdwn_control_characters_are_escaped():
+def test_mrkdwn_control_characters_are_escaped_and_unescaped():
     assert escape("M&I <b> x>y") == "M&amp;I &lt;b&gt; x&gt;y"
+    assert unescape(escape("M&I <b> &amp;")) == "M&I <b> &amp;"
     say = message_for(Say("Talk to M&I <here>", is_error=True), "en")
     assert say.blocks[0]["text"]["text"] == ":warning: Talk to M&amp;I &lt;here&gt;"
 
