@@ -221,6 +221,8 @@ class SlackChannel:
         lang: str,
         pressed: Pressed | None,
     ) -> None:
+        """Show the replies in order. The pressed message is edited in place (to its answer,
+        or without its buttons), so old buttons do not linger and the DM reads as a transcript."""
         answered = next((r for r in replies if isinstance(r, Answered)), None)
         if pressed is not None:
             if answered is not None:
@@ -260,6 +262,7 @@ class SlackChannel:
         *,
         confirmed: bool,
     ) -> None:
+        """After the confirmation button: erase through the service, then clear the Home tab."""
         who = external_id(team_id, user_id)
         lang = self.service.language(CHANNEL, who) or DEFAULT_LANGUAGE
         if pressed is not None:
@@ -277,6 +280,7 @@ class SlackChannel:
         self.publish_home(client, team_id, user_id, lang=lang)
 
     def export(self, client: WebClient, team_id: str, user_id: str, dm: str) -> None:
+        """The user's own data (service.export) as a JSON file in the DM: a copy they can keep."""
         who = external_id(team_id, user_id)
         data = self.service.export(CHANNEL, who)
         lang = self.lang_for(client, team_id, user_id)
