@@ -258,7 +258,7 @@ class Turn:
             self.pending = next((o for o in question.options if o.id == self.event.value), None)
             return
         matched = match_option(question, self.event.value or "", self.language)
-        if isinstance(matched, Option):
+        if matched is not None and not isinstance(matched, str):
             self.pending = matched
 
     # ---- actions -------------------------------------------------------------------------

@@ -168,7 +168,8 @@ class ScanScore:
 
 
 DISAGREE_AT = 1 / 3
-"""Relative positions (0 = first phase, 1 = last) further apart than this count as disagreeing."""
+"""Relative positions (0 = first phase, 1 = last) this far apart count as disagreeing: one
+phase of a four-phase model."""
 
 
 def score_scan(
@@ -195,7 +196,7 @@ def score_scan(
     disagreement = None
     high = max(positions, key=positions.get)
     low = min(positions, key=positions.get)
-    if positions[high] - positions[low] > DISAGREE_AT:
+    if positions[high] - positions[low] >= DISAGREE_AT - 1e-9:
         differs = max(
             answered,
             key=lambda q: (

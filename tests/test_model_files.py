@@ -83,14 +83,19 @@ def test_models_json_lists_models_with_phases(capsys):
         assert entry["questions"] >= 8
     assert listed["bmm"]["kind"] == "pillars"
     assert listed["altimeter"]["kind"] == "stages"
+    steps = [m for m in listed.values() if m["kind"] == "steps"]
+    assert len(steps) == 9
 
 
 @pytest.fixture
 def model_copy(tmp_path):
     """A folder with one editable copy of a shipped model."""
-    shutil.copy(MODEL_DIR / "01_groeimodel.yaml", tmp_path / "01_groeimodel.yaml")
+    data = yaml.safe_load((MODEL_DIR / "01_groeimodel.yaml").read_text("utf-8"))
+    for phase in data["phases"]:
+        phase.pop("implementation", None)  # those point at step models in other files
     path = tmp_path / "01_groeimodel.yaml"
-    return path, yaml.safe_load(path.read_text("utf-8"))
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return path, data
 
 
 def broken(path: Path, data: dict) -> ModelFileError:
@@ -134,6 +139,21 @@ def test_unreachable_phase_is_refused(model_copy):
     error = broken(path, data)
     assert last in error.problem
     assert error.field == "phases"
+
+
+def test_implementation_step_must_exist(model_copy):
+    path, data = model_copy
+    data["phases"][0]["implementation"] = [{"model": "groeimodel", "steps": ["x"]}]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(ModelFileError, match="not a step model") as caught:
+        load_models(path.parent)
+    assert caught.value.field.startswith("phases[0]")
+
+
+def test_every_maturity_phase_names_implementation_steps(models):
+    for model in models.values():
+        if model.kind in ("stages", "pillars"):
+            assert all(phase.implementation for phase in model.phases), model.id
 
 
 def test_duplicate_model_id_across_files_is_refused(model_copy):
