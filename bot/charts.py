@@ -82,6 +82,42 @@ def matrix_png(spec: MatrixChart) -> bytes:
     return buffer.getvalue()
 
 
+def pulse_png(model, report, trend: list[tuple[str, int]], lang: str) -> bytes:
+    """Left: how the respondents spread over the phases; right: the team's median over rounds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from flows.i18n import t
+    from flows.pulse import phase_label
+
+    labels = [_wrap(phase_label(model, i, lang), 14) for i in range(len(report.distribution))]
+    fig = plt.figure(figsize=(10, 4.2), dpi=100)
+    try:
+        left = fig.add_subplot(1, 2, 1)
+        left.bar(range(len(labels)), report.distribution, color="#1f6feb")
+        left.set_xticks(range(len(labels)))
+        left.set_xticklabels(labels, fontsize=8)
+        left.set_ylabel(t("pulse_report_distribution", lang).rstrip(":"), fontsize=9)
+        left.yaxis.get_major_locator().set_params(integer=True)
+        right = fig.add_subplot(1, 2, 2)
+        if trend:
+            right.plot(
+                [d for d, _ in trend], [m + 1 for _, m in trend], marker="o", color="#1f6feb"
+            )
+        right.set_ylim(0.5, len(model.phases) + 0.5)
+        right.set_yticks(range(1, len(model.phases) + 1))
+        right.set_yticklabels([_wrap(p.name.get(lang), 14) for p in model.phases], fontsize=8)
+        right.tick_params(axis="x", labelrotation=30, labelsize=8)
+        fig.suptitle(t("pulse_chart_title", lang, model=model.name.get(lang)), fontsize=12)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
 def save_radar(spec: ChartSpec, directory: Path) -> Path:
     return save_png(radar_png(spec), directory, f"radar-{spec.key}.png")
 

@@ -128,6 +128,96 @@ def m002_initiatives(db: Database) -> None:
     db["initiatives"].create_index(["user_id"])
 
 
+@migrations()
+def m003_pulse(db: Database) -> None:
+    """Teams, their pulse schedule, rounds and invitations; aggregates only ever leave here."""
+    db["teams"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "name": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "created_at"},
+    )
+    db["teams"].create_index(["channel", "external_id"], unique=True)
+    db["team_members"].create(
+        {"team_id": int, "member": str, "joined_at": str},
+        pk=("team_id", "member"),
+        foreign_keys=[("team_id", "teams", "id")],
+    )
+    db["pulses"].create(
+        {
+            "team_id": int,
+            "model_id": str,
+            "cadence": str,
+            "weekday": int,
+            "hour": int,
+            "minute": int,
+            "timezone": str,
+            "status": str,
+            "next_run_at": str,
+            "lang": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="team_id",
+        foreign_keys=[("team_id", "teams", "id")],
+        not_null={"model_id", "cadence", "status", "next_run_at", "created_at"},
+    )
+    db["rounds"].create(
+        {
+            "id": int,
+            "team_id": int,
+            "model_id": str,
+            "due_at": str,
+            "opened_at": str,
+            "remind_at": str,
+            "deadline_at": str,
+            "reminded": int,
+            "closed_at": str,
+            "status": str,
+            "median_index": int,
+            "report": str,
+        },
+        pk="id",
+        foreign_keys=[("team_id", "teams", "id")],
+        not_null={"team_id", "model_id", "due_at", "opened_at", "deadline_at", "status"},
+    )
+    db["rounds"].create_index(["team_id", "due_at"], unique=True)
+    db["rounds"].create_index(["status"])
+    db["round_invites"].create(
+        {
+            "round_id": int,
+            "member": str,
+            "assessment_id": str,
+            "sent_at": str,
+            "reminded_at": str,
+            "answered_at": str,
+        },
+        pk=("round_id", "member"),
+        foreign_keys=[("round_id", "rounds", "id")],
+    )
+    db["round_invites"].create_index(["assessment_id"])
+    db["recheck_reminders"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "model_id": str,
+            "due_at": str,
+            "sent_at": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "model_id", "due_at", "created_at"},
+    )
+    db["recheck_reminders"].create_index(["due_at"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -252,6 +342,12 @@ class Storage:
         self, user: User, assessment_id: str, model_id: str, result: StoredResult
     ) -> None:
         stamp = now_iso()
+        # a pulse invitation answered by this assessment counts as answered for its round
+        self.db.execute(
+            "update round_invites set answered_at = ? where assessment_id = ? "
+            "and answered_at is null",
+            (stamp, assessment_id),
+        )
         self.db.execute(
             "update assessments set status = 'finished', finished_at = ? where id = ?",
             (stamp, assessment_id),
@@ -325,6 +421,20 @@ class Storage:
         )
         self.db.execute("delete from results where user_id = ?", (user.id,))
         self.db.execute("delete from initiatives where user_id = ?", (user.id,))
+        team_ids = "select id from teams where channel = ?"
+        self.db.execute(
+            f"delete from round_invites where member = ? and round_id in "
+            f"(select id from rounds where team_id in ({team_ids}))",
+            (user.external_id, user.channel),
+        )
+        self.db.execute(
+            f"delete from team_members where member = ? and team_id in ({team_ids})",
+            (user.external_id, user.channel),
+        )
+        self.db.execute(
+            "delete from recheck_reminders where channel = ? and external_id = ?",
+            (user.channel, user.external_id),
+        )
         self.db.execute("delete from assessments where user_id = ?", (user.id,))
         self.db.execute("delete from conversations where user_id = ?", (user.id,))
         self.db.execute("delete from users where id = ?", (user.id,))

@@ -737,6 +737,8 @@ class Engine:
     def __init__(self, models: dict[str, MaturityModel], scan: QuickScan | None = None) -> None:
         self.models = models
         self.scan = scan
+        self.extra_models: dict[str, MaturityModel] = {}
+        """Models that can be run but are not offered in the menu (pulse variants)."""
         self.machine = Machine(
             model=None,
             states=STATES,
@@ -749,7 +751,7 @@ class Engine:
         """A model by id; the quick scan answers to its own id."""
         if self.scan is not None and model_id == self.scan.id:
             return self.scan
-        return self.models.get(model_id or "")
+        return self.models.get(model_id or "") or self.extra_models.get(model_id or "")
 
     def handle(self, conversation: Conversation, inputs: Inputs, event: Event) -> Outcome:
         state = conversation.state if conversation.state in STATES else "idle"

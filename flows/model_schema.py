@@ -201,7 +201,12 @@ class MaturityModel(BaseModel):
                     )
             elif question.pillar is not None:
                 raise ValueError(f"{where}.pillar: only pillar models put questions in pillars")
+        pulsed = any(q.pulse for q in self.questions)
         for pillar in self.pillars:
+            if pulsed and not any(q.pillar == pillar.id and q.pulse for q in self.questions):
+                raise ValueError(
+                    f"pillars ({pillar.id}): the pulse set needs a question for every pillar"
+                )
             if not any(q.pillar == pillar.id and not q.skippable for q in self.questions):
                 raise ValueError(
                     f"pillars ({pillar.id}): needs at least one question that cannot be skipped"

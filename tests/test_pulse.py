@@ -1,0 +1,206 @@
+"""Pulse rounds with the clock under control, through a collecting messenger (a channel double)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.pulse import PulseService, PulseSettings
+from bot.service import AssessmentService
+from bot.storage import Storage
+from flows.events import from_payload
+from flows.pulse import next_run, parse_schedule
+from flows.replies import Ask, ResultCard, Say
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
+
+
+class Messenger:
+    """Records what the pulse sends, like the fake platform servers do for the channel tests."""
+
+    channel = "test"
+
+    def __init__(self, members, admins=("lead",)):
+        self.team_members = list(members)
+        self.admins = set(admins)
+        self.dms: dict[str, list] = {}
+        self.posts: list[tuple[str, str, bytes | None]] = []
+
+    async def members(self, team):
+        return list(self.team_members)
+
+    async def is_admin(self, team, user, creator):
+        return user in self.admins
+
+    async def send_dm(self, member, replies):
+        self.dms.setdefault(member, []).append(list(replies))
+
+    async def post_team(self, team, text, chart_png):
+        self.posts.append((team, text, chart_png))
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def world(tmp_path, models, scan):
+    clock = Clock(T0)
+    storage = Storage(tmp_path / "pulse.db")
+    service = AssessmentService(storage, models, scan=scan)
+    pulse = PulseService(service, PulseSettings(min_responses=5), clock=clock)
+    yield clock, service, pulse, tmp_path
+    storage.close()
+
+
+def answer_all(service, messenger, member, choice=0):
+    """The member answers their pulse DM by pressing buttons, as in a chat."""
+    replies = messenger.dms[member][-1]
+    while True:
+        ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
+        if ask is None:
+            return next(r for r in replies if isinstance(r, ResultCard))
+        replies = service.handle("test", member, from_payload(ask.choices[choice].payload)).replies
+
+
+def test_schedule_parsing_and_next_slot():
+    weekly = parse_schedule(["weekly", "tue", "10:00"], "Europe/Amsterdam")
+    assert next_run(weekly, T0) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    monthly = parse_schedule(["maandelijks", "ma", "09:00"], "Europe/Amsterdam")
+    assert next_run(monthly, T0) == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    biweekly = parse_schedule(["biweekly"], "Europe/Amsterdam")
+    previous = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    assert next_run(biweekly, T0, previous=previous) == previous + timedelta(days=14)
+
+
+def test_non_admin_cannot_start_or_export(world):
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(6)])
+    reply = run(pulse.command(team, "C1", "Team", "m1", ["start", "groeimodel", "weekly"], "en"))
+    assert "Only an admin" in reply
+    assert service.storage.db.execute("select count(*) from pulses").fetchone()[0] == 0
+    run(pulse.command(team, "C1", "Team", "lead", ["start", "groeimodel", "weekly"], "en"))
+    assert "Only an admin" in run(pulse.command(team, "C1", "Team", "m1", ["report"], "en"))
+
+
+def full_round(world, answering: int, members: int = 6):
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(members)])
+    started = run(
+        pulse.command(
+            team, "C1", "Team A", "lead", ["start", "groeimodel", "weekly", "tue", "10:00"], "en"
+        )
+    )
+    assert "Pulse started" in started
+    run(pulse.tick(team))  # before the due time: nothing happens
+    assert team.dms == {}
+    clock.now = datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC)
+    run(pulse.tick(team))
+    assert sorted(team.dms) == [f"m{i}" for i in range(members)]
+    for i in range(answering):
+        answer_all(service, team, f"m{i}", choice=1)
+    clock.now += timedelta(hours=25)
+    run(pulse.tick(team))
+    reminded = {m for m, batches in team.dms.items() if len(batches) == 2}
+    assert reminded == {f"m{i}" for i in range(answering, members)}
+    assert team.posts == []
+    clock.now += timedelta(hours=24)
+    run(pulse.tick(team))
+    return team, service, pulse
+
+
+def test_withheld_below_k_shows_only_the_count(world, models):
+    team, service, pulse = full_round(world, answering=4)
+    assert len(team.posts) == 1
+    _, text, chart = team.posts[0]
+    assert "4 of 6 members answered" in text
+    assert "from 5 answers on" in text
+    assert chart is None
+    for phase in models["groeimodel"].phases:
+        assert phase.name.en not in text
+    stored = pulse.reports("test", "C1")[0].report
+    assert stored.withheld and stored.distribution == () and stored.median_index is None
+
+
+def test_report_with_median_distribution_and_chart(world, models):
+    team, service, pulse = full_round(world, answering=5)
+    _, text, chart = team.posts[0]
+    model = models["groeimodel"]
+    assert "5 of 6 members answered (83%)" in text
+    assert f"(median): {model.phases[1].name.en}" in text
+    assert f"{model.phases[1].name.en}: 5" in text
+    assert chart.startswith(b"\x89PNG")
+    report = pulse.reports("test", "C1")[0].report
+    assert report.distribution == (0, 5, 0, 0)
+    assert len(report.top_actions) == 3
+
+
+def test_round_closes_early_when_everyone_answered(world):
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(5)])
+    run(pulse.command(team, "C1", "T", "lead", ["start", "bmm", "weekly", "mon", "14:00"], "en"))
+    clock.now = T0 + timedelta(hours=1, seconds=5)
+    run(pulse.tick(team))
+    for i in range(5):
+        answer_all(service, team, f"m{i}", choice=-1)
+    run(pulse.tick(team))
+    assert len(team.posts) == 1 and "Average level per pillar" in team.posts[0][1]
+
+
+def test_restart_between_scheduling_and_due_time_runs_the_round_once(world, models, scan):
+    clock, service, pulse, tmp_path = world
+    team = Messenger([f"m{i}" for i in range(6)])
+    run(pulse.command(team, "C1", "T", "lead", ["start", "groeimodel", "weekly", "tue"], "en"))
+    service.storage.close()
+    # the bot was down over the due time; two processes come back and tick
+    clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    for _ in range(2):
+        again = AssessmentService(Storage(tmp_path / "pulse.db"), models, scan=scan)
+        revived = PulseService(again, PulseSettings(min_responses=5), clock=clock)
+        run(revived.tick(team))
+        run(revived.tick(team))
+    rounds = again.storage.db.execute("select count(*) from rounds").fetchone()[0]
+    assert rounds == 1
+    assert all(len(batches) == 1 for batches in team.dms.values()) and len(team.dms) == 6
+    due = again.storage.db.execute("select next_run_at from pulses").fetchone()[0]
+    assert due.startswith("2026-12-01")
+
+
+def test_k_is_never_below_three():
+    with pytest.raises(ValueError, match="never accepted below 3"):
+        PulseSettings(min_responses=2)
+
+
+def test_pulse_sets_reach_first_and_last_phase(models):
+    from flows.pulse import pulse_models
+    from flows.scoring import score
+
+    for model in pulse_models(models).values():
+        assert 4 <= len(model.questions) <= 6, model.id
+        least = {q.id: q.options[0].id for q in model.questions}
+        most = {q.id: q.options[-1].id for q in model.questions}
+        assert score(model, least).phase_index == 0
+        assert score(model, most).phase_index == len(model.phases) - 1
+        if model.kind == "pillars":
+            assert {q.pillar for q in model.questions} == {p.id for p in model.pillars}
+
+
+def test_pulse_dm_text_is_anonymous_and_bilingual(world):
+    clock, service, pulse, _ = world
+    team = Messenger(["m0"])
+    service.set_language("test", "m0", "nl")
+    run(pulse.command(team, "C1", "Team", "lead", ["start", "groeimodel", "weekly"], "nl"))
+    clock.now = T0 + timedelta(days=8)
+    run(pulse.tick(team))
+    first = team.dms["m0"][0][0]
+    assert isinstance(first, Say) and "anoniem" in first.text
