@@ -66,7 +66,11 @@ class Rig:
 
     def question(self, user: str, after: int = 0) -> Message:
         """Wait for the next question posted in the user's DM; the message as it is now."""
-        call = self.fake.wait_for("chat.postMessage", is_question, after=after)
+        call = self.fake.wait_for(
+            "chat.postMessage",
+            lambda c: is_question(c) and c.response.get("channel") == f"D{user}",
+            after=after,
+        )
         return self.fake.posted(call)
 
     def press(self, user: str, message: Message, element: dict[str, Any], option: int = 0) -> int:
