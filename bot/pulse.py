@@ -18,7 +18,7 @@ from typing import Protocol
 
 from bot.charts import pulse_png
 from bot.service import AssessmentService
-from flows.events import Event, Kind
+from flows.events import Event, Kind, payload_model
 from flows.i18n import t
 from flows.pulse import (
     DEFAULT_MIN_RESPONSES,
@@ -33,7 +33,7 @@ from flows.pulse import (
     pulse_models,
     report_text,
 )
-from flows.replies import Reply, Say
+from flows.replies import Choice, Reply, Say
 from flows.results import StoredResult
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,21 @@ class PulseService:
         await self._send_pending(messenger)
         await self._remind(messenger, now)
         await self._close(messenger, now)
+        await self._rechecks(messenger, now)
+
+    async def _rechecks(self, messenger: TeamMessenger, now: datetime) -> None:
+        """Personal "redo this in N months" reminders that fell due (claimed before sending)."""
+        for member, model_id, created in self.storage.claim_due_rechecks(
+            messenger.channel, iso(now)
+        ):
+            model = self.service.models.get(model_id)
+            if model is None:
+                continue
+            lang = self.service.language(messenger.channel, member) or "en"
+            months = max(1, round((now - parse_iso(created)).days / 30))
+            text = t("recheck_due", lang, model=model.name.get(lang), months=months)
+            start = Choice(t("begin_button", lang), payload_model(model_id))
+            await self._deliver(messenger, member, (Say(text, (start,)),))
 
     async def _open(self, messenger: TeamMessenger, pulse: dict, now: datetime) -> None:
         listed = await messenger.members(pulse["external_id"])

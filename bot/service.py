@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.storage import Storage, User
 from flows.engine import (
@@ -20,6 +21,7 @@ from flows.engine import (
     Inputs,
     RemoveInitiative,
     SaveAnswer,
+    ScheduleRecheck,
     SetLanguage,
 )
 from flows.events import Event
@@ -97,6 +99,9 @@ class AssessmentService:
                     storage.add_initiative(user, effect.initiative)
                 elif isinstance(effect, RemoveInitiative):
                     storage.remove_initiative(user, effect.initiative_id)
+                elif isinstance(effect, ScheduleRecheck):
+                    due = datetime.now(UTC) + timedelta(days=30 * effect.months)
+                    storage.add_recheck(user, effect.model_id, due.isoformat(timespec="seconds"))
             storage.save_conversation(user, outcome.conversation)
         return Handled(
             User(user.id, user.channel, user.external_id, outcome.conversation.lang),

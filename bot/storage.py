@@ -412,6 +412,26 @@ class Storage:
             "delete from initiatives where id = ? and user_id = ?", (initiative_id, user.id)
         )
 
+    # ---- personal re-check reminders --------------------------------------------------------
+    def add_recheck(self, user: User, model_id: str, due_at: str) -> None:
+        self.db.execute(
+            "insert into recheck_reminders (channel, external_id, model_id, due_at, created_at) "
+            "values (?, ?, ?, ?, ?)",
+            (user.channel, user.external_id, model_id, due_at, now_iso()),
+        )
+
+    def claim_due_rechecks(self, channel: str, now: str) -> list[tuple[str, str, str]]:
+        """(external id, model id, created_at) of due reminders, marked sent in the same step."""
+        with self.transaction() as db:
+            rows = db.execute(
+                "select id, external_id, model_id, created_at from recheck_reminders "
+                "where channel = ? and sent_at is null and due_at <= ?",
+                (channel, now),
+            ).fetchall()
+            for row in rows:
+                db.execute("update recheck_reminders set sent_at = ? where id = ?", (now, row[0]))
+        return [(external, model, created) for _, external, model, created in rows]
+
     # ---- a user's own data ---------------------------------------------------------------
     def forget_user(self, user: User) -> None:
         """Delete everything stored about this user (GDPR erasure); call inside a transaction."""

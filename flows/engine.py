@@ -50,6 +50,7 @@ from flows.results import (
 from flows.scan import SCAN_ID, QuickScan, score_scan
 from flows.scoring import NotEnoughAnswers, score
 
+RECHECK_MONTHS = ("1", "3", "6")
 STATES = ["idle", "choosing_model", "intro", "asking", "reviewing", "result"]
 ACTIVE = ["intro", "asking", "reviewing"]
 SECONDS_PER_QUESTION = 20
@@ -129,6 +130,12 @@ class RemoveInitiative:
     initiative_id: int
 
 
+@dataclass(frozen=True)
+class ScheduleRecheck:
+    model_id: str
+    months: int
+
+
 Effect = (
     CreateAssessment
     | SaveAnswer
@@ -137,6 +144,7 @@ Effect = (
     | SetLanguage
     | AddInitiative
     | RemoveInitiative
+    | ScheduleRecheck
 )
 
 
@@ -618,6 +626,19 @@ class Turn:
             self.say("initiatives_help")
         self.ask_again()
 
+    def schedule_recheck(self) -> None:
+        """`/remind [model] 1|3|6`: a DM in that many months to redo the assessment."""
+        words = (self.event.value or "").split()
+        months = words[-1] if words else ""
+        model_id = words[0] if len(words) > 1 else self.conv.model_id
+        model = self.engine.models.get(model_id or "")
+        if months not in RECHECK_MONTHS or model is None:
+            self.say("recheck_usage", error=True)
+        else:
+            self.effects.append(ScheduleRecheck(model.id, int(months)))
+            self.say("recheck_set", model=model.name.get(self.language), months=months)
+        self.ask_again()
+
     def say_unknown_command(self) -> None:
         self.say("unknown_command", error=True, command=self.event.value)
         self.ask_again()
@@ -664,6 +685,7 @@ TRANSITIONS = [
     _t("result", "*", after="show_result"),
     _t("unknown_command", "*", after="say_unknown_command"),
     _t("initiatives", "*", after="handle_initiatives"),
+    _t("remind", "*", after="schedule_recheck"),
     _t("stale", "*", after="say_stale"),
     _t("open", "*", "asking", conditions="has_current_open", after="do_resume"),
     _t("open", "*", "choosing_model", after="show_menu"),

@@ -36,6 +36,8 @@ class Kind(StrEnum):
     STALE = "stale"
     SCAN = "scan"
     INITIATIVES = "initiatives"
+    REMIND = "remind"
+    """Remind me to redo a model: value "<model id> <months>" (or just "<months>")."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ COMMANDS: dict[str, Kind] = {
     "taal": Kind.LANG,
     "scan": Kind.SCAN,
     "initiatives": Kind.INITIATIVES,
+    "remind": Kind.REMIND,
+    "herinner": Kind.REMIND,
     "initiatieven": Kind.INITIATIVES,
     "help": Kind.HELP,
     "hulp": Kind.HELP,
@@ -122,6 +126,10 @@ def payload_edit(assessment_id: str, question_id: str) -> str:
     return f"e:{assessment_id}:{question_id}"
 
 
+def payload_remind(model_id: str, months: int) -> str:
+    return f"r:{model_id}:{months}"
+
+
 def payload_command(kind: Kind) -> str:
     return f"c:{kind.value}"
 
@@ -136,6 +144,8 @@ def from_payload(payload: str) -> Event:
         return Event(Kind.CHOOSE, rest)
     if tag == "e" and len(parts) == 2 and all(parts):
         return Event(Kind.EDIT, parts[1], assessment_id=parts[0])
+    if tag == "r" and len(parts) == 2 and all(parts):
+        return Event(Kind.REMIND, f"{parts[0]} {parts[1]}")
     if tag == "c":
         try:
             return Event(Kind(rest))

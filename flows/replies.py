@@ -145,4 +145,6 @@ def command_for(payload: str) -> str:
         return f"/start {rest}"
     if tag == "c":
         return f"/{rest}"
+    if tag == "r":
+        return "/remind " + rest.replace(":", " ")
     return payload

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from flows.events import payload_model
+from flows.events import payload_model, payload_remind
 from flows.i18n import t
 from flows.model_schema import COMPLETE, MaturityModel
 from flows.replies import ChartSpec, Choice, ResultCard, Section
@@ -220,6 +220,10 @@ def result_card(
             )
         if lines:
             sections.append(Section(t("result_implementation_header", lang), tuple(lines)))
+    follow_up += tuple(
+        Choice(t("recheck_button", lang, months=months), payload_remind(model.id, months))
+        for months in (1, 3, 6)
+    )
 
     return ResultCard(
         assessment_id=assessment_id,

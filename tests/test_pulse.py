@@ -204,3 +204,28 @@ def test_pulse_dm_text_is_anonymous_and_bilingual(world):
     run(pulse.tick(team))
     first = team.dms["m0"][0][0]
     assert isinstance(first, Say) and "anoniem" in first.text
+
+
+def test_personal_recheck_reminder_survives_a_restart(world, models, scan):
+    clock, service, pulse, tmp_path = world
+    from tests.helpers import Chat
+
+    chat = Chat(service, user="solo", channel="test")
+    chat.start("groeimodel")
+    for _ in models["groeimodel"].questions:
+        chat.type("1")
+    remind = next(c for c in chat.result.follow_up if c.payload.endswith(":3"))
+    chat.press(remind.payload)
+    assert "in 3 month(s)" in chat.texts()
+    service.storage.close()
+    again = AssessmentService(Storage(tmp_path / "pulse.db"), models, scan=scan)
+    revived = PulseService(again, PulseSettings(), clock=clock)
+    team = Messenger([])
+    run(revived.tick(team, now=datetime.now(UTC) + timedelta(days=80)))
+    assert "solo" not in team.dms
+    run(revived.tick(team, now=datetime.now(UTC) + timedelta(days=91)))
+    run(revived.tick(team, now=datetime.now(UTC) + timedelta(days=92)))
+    assert len(team.dms["solo"]) == 1
+    message = team.dms["solo"][0][0]
+    assert "redo" in message.text or "Time for a new measurement" in message.text
+    assert message.choices[0].payload == "m:groeimodel"
