@@ -69,15 +69,28 @@ def check_limits(blocks: list[dict], max_blocks: int = 50) -> None:
     assert len(action_ids) == len(set(action_ids)), "action ids must be unique in a message"
 
 
-def walk(service, model_id: str, lang: str):
-    """Every Ask of a model (answering the first option), then the result card."""
-    chat = Chat(service, user=f"walker-{lang}", lang=lang)
+def walk(service, model_id: str, lang: str, option: int = 0):
+    """Every Ask of a model (answering option `option`), then the result card."""
+    chat = Chat(service, user=f"walker-{lang}-{option}", lang=lang)
     chat.start(model_id)
     asks = []
     while chat.result is None:
+        assert chat.question is not None, chat.texts()
+        assert len(asks) <= 200, "the walk does not end"
         asks.append(chat.question)
-        chat.press(chat.question.choices[0].payload)
+        choices = chat.question.choices
+        chat.press(choices[min(option, len(choices) - 1)].payload)
     return asks, chat.result
+
+
+def test_every_model_renders_within_slacks_limits(service, models):
+    """Whatever models ship (more keep coming), every question and result fits Slack."""
+    for model_id in models:
+        for lang in LANGUAGES:
+            for option in (0, 99):
+                asks, card = walk(service, model_id, lang, option)
+                for reply in (*asks, card):
+                    check_limits(all_blocks(message_for(reply, lang)))
 
 
 # ---- questions ----------------------------------------------------------------------------------
