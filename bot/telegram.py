@@ -1,0 +1,617 @@
+"""The Telegram channel: python-telegram-bot (asyncio) translating updates to neutral events and
+replies to messages, with every answer stored by the service before anything is sent.
+
+Where the work happens: PTB fetches updates (long polling, or a webhook whose secret_token is
+checked on every request) and runs `TelegramChannel.on_update` for each, several users at once
+but one update at a time per user (a lock per user id, so two quick presses keep their order).
+The service is synchronous (SQLite) and runs in a worker thread (`asyncio.to_thread`), as does
+drawing a chart; the event loop only waits on the network.
+
+Nothing about an assessment lives here: state is in SQLite, decisions are the engine's, looks are
+bot/telegram_render.py's. A redelivered update carries the same update_id, which the service
+records in the same transaction as the answer (`delivery_key`), so it is applied once. Sends are
+retried (Telegram's 429 retry_after, and network errors with backoff) by the rate limiter; a send
+that still fails is logged and skipped: the answer is already stored, and /resume shows the
+current question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import secrets
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+from telegram import CallbackQuery, Message, Update
+from telegram import User as TgUser
+from telegram.constants import ChatType
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.charts import matrix_png, radar_png
+from bot.cli import UsageError
+from bot.service import AssessmentService
+from bot.settings import Settings
+from bot.telegram_render import (
+    DATA_FORGET_YES,
+    PARSE_MODE,
+    TelegramMessage,
+    answered_text,
+    chart_caption,
+    command_menu,
+    forget_confirm,
+    language_choice,
+    messages_for,
+    notice,
+    own_action,
+    pressed_label,
+    private_notice,
+    settled_text,
+    toast,
+)
+from bot.telegram_texts import tt
+from flows.events import COMMANDS, Event, Kind, from_payload, from_text
+from flows.i18n import DEFAULT_LANGUAGE, normalise_language
+from flows.model_schema import LANGUAGES
+from flows.replies import Answered, Reply, ResultCard, Say
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{35}")
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+EXPORT_FILE = "maturity-bot-export.json"
+POLL_TIMEOUT = 30
+"""Seconds a getUpdates long poll may wait for an update."""
+
+FORGET_WORDS = {"forget", "vergeet"}
+EXPORT_WORDS = {"export", "exporteer"}
+LANG_WORDS = {word for word, kind in COMMANDS.items() if kind is Kind.LANG}
+
+log = logging.getLogger("bot.telegram")
+
+
+# ---- retries -------------------------------------------------------------------------------------
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's flood limits (AIORateLimiter), a 429's retry_after honoured `max_retries`
+    times, and network errors (connection lost, 5xx, time-outs) retried with exponential
+    backoff. Bad requests are not retried: sending them again would fail the same way."""
+
+    def __init__(
+        self, *, max_retries: int = 3, network_retries: int = 3, backoff: float = 0.5
+    ) -> None:
+        super().__init__(max_retries=max_retries)
+        self.network_retries = network_retries
+        self.backoff = backoff
+
+    async def process_request(
+        self,
+        callback: Callable[..., Awaitable[Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt >= self.network_retries:
+                    raise
+                delay = self.backoff * 2**attempt
+                attempt += 1
+                log.info(
+                    "Telegram %s failed (%s); retry %d in %.2f s",
+                    endpoint,
+                    type(exc).__name__,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+class UserLocks:
+    """One update at a time per user, any number of users at once. Holds no state that matters
+    across a restart: a lock exists only while an update of that user is being handled."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: Counter[int] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, user_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        self._waiting[user_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[user_id] -= 1
+            if not self._waiting[user_id]:
+                del self._waiting[user_id]
+                del self._locks[user_id]
+
+
+def command_word(text: str) -> tuple[str, str | None, str] | None:
+    """'/forget@SomeBot now' -> ('forget', 'SomeBot', 'now'); None for text that is no command."""
+    if not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].partition(" ")
+    word, _, target = head.partition("@")
+    return word.lower(), target or None, rest.strip()
+
+
+# ---- the channel ---------------------------------------------------------------------------------
+class TelegramChannel:
+    """The update handler. Holds the service only: no conversation state of its own."""
+
+    def __init__(self, service: AssessmentService) -> None:
+        self.service = service
+        self.locks = UserLocks()
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or user.is_bot:
+            return  # channel posts, other bots: nobody to assess
+        async with self.locks.hold(user.id):
+            if update.callback_query is not None:
+                await self.on_press(update, update.callback_query, context.bot)
+            elif update.message is not None:
+                await self.on_message(update, update.message, user, context.bot)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=error)
+
+    # ---- typed messages ----------------------------------------------------------------------
+    async def on_message(self, update: Update, message: Message, user: TgUser, bot: Any) -> None:
+        text = message.text
+        command = command_word(text) if text else None
+        if (
+            command is not None
+            and command[1]
+            and command[1].lower() != (bot.username or "").lower()
+        ):
+            return  # /start@OtherBot in a group: not for us
+        if message.chat.type != ChatType.PRIVATE:
+            known = command is not None and (
+                command[0] in COMMANDS or command[0] in FORGET_WORDS | EXPORT_WORDS
+            )
+            if known and await self.first_delivery(update):
+                lang = await self.language(user)
+                await self.send(bot, message.chat.id, private_notice(lang, bot.username))
+            return
+        chat_id = message.chat.id
+        if text is None:
+            if await self.first_delivery(update):
+                await self.send(bot, chat_id, notice(tt("text_only", await self.language(user))))
+            return
+        if command is not None and command[0] in FORGET_WORDS:
+            if await self.first_delivery(update):
+                await self.send(bot, chat_id, forget_confirm(await self.language(user)))
+            return
+        if command is not None and command[0] in EXPORT_WORDS:
+            if await self.first_delivery(update):
+                await self.export(bot, chat_id, user)
+            return
+        if command is not None and command[0] in LANG_WORDS and not command[2]:
+            if await self.first_delivery(update):
+                await self.send(bot, chat_id, language_choice(await self.language(user)))
+            return
+        if command is not None:  # drop the @BotName that from_text would keep in an argument
+            text = "/" + command[0] + (" " + command[2] if command[2] else "")
+        await self.run(update, bot, chat_id, user, from_text(text))
+
+    # ---- button presses ----------------------------------------------------------------------
+    async def on_press(self, update: Update, query: CallbackQuery, bot: Any) -> None:
+        user = query.from_user
+        message = query.message if isinstance(query.message, Message) else None
+        chat_id = message.chat.id if message is not None else user.id
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            if await self.first_delivery(update):
+                lang = await self.language(user)
+                await self.call(
+                    "answerCallbackQuery",
+                    bot.answer_callback_query(query.id, text=toast(tt("private_only", lang))),
+                )
+            return
+        data = query.data or ""
+        own = own_action(data)
+        if own is None:
+            event = from_payload(data)
+        elif own[0] == "lang":
+            event = Event(Kind.LANG, own[1])
+        elif own[0] == "forget":
+            await self.forget(update, bot, chat_id, query, confirmed=data == DATA_FORGET_YES)
+            return
+        else:
+            event = Event(Kind.STALE)
+        await self.run(update, bot, chat_id, user, event, query=query)
+
+    # ---- the one path every event takes -----------------------------------------------------
+    async def run(
+        self,
+        update: Update,
+        bot: Any,
+        chat_id: int,
+        user: TgUser,
+        event: Event,
+        query: CallbackQuery | None = None,
+    ) -> None:
+        """Store first (service), then show: a failed send never loses the stored answer."""
+        handled = await asyncio.to_thread(
+            self.service.handle,
+            CHANNEL,
+            str(user.id),
+            event,
+            lang_hint=user.language_code,
+            delivery_key=delivery_key(update),
+        )
+        if handled.duplicate:
+            log.info("update %s was handled before; not applied again", update.update_id)
+            return
+        lang = handled.user.lang
+        replies = list(handled.replies)
+        if event.kind is Kind.HELP and replies:
+            replies.insert(1, Say(tt("help_note", lang)))
+        if query is not None:
+            replies = await self.settle(bot, query, replies)
+        await self.deliver(bot, chat_id, replies, lang)
+
+    async def settle(self, bot: Any, query: CallbackQuery, replies: list[Reply]) -> list[Reply]:
+        """Acknowledge a press and change the pressed message: an answer replaces the question
+        (the chat reads as a transcript), an error shows as a short notice and the stale
+        buttons go, any other press leaves a note of what was pressed. Returns the replies
+        still to send."""
+        error = next((r for r in replies if isinstance(r, Say) and r.is_error), None)
+        answered = next((r for r in replies if isinstance(r, Answered)), None)
+        await self.call(
+            "answerCallbackQuery",
+            bot.answer_callback_query(query.id, text=toast(error.text) if error else None),
+        )
+        rest = [r for r in replies if r is not error]
+        message = query.message if isinstance(query.message, Message) else None
+        if message is None:
+            return rest
+        where = {"chat_id": message.chat.id, "message_id": message.message_id}
+        if answered is not None:
+            await self.call(
+                "editMessageText",
+                bot.edit_message_text(answered_text(answered), parse_mode=PARSE_MODE, **where),
+            )
+            return [r for r in rest if r is not answered]
+        if error is not None or message.text is None:
+            await self.call("editMessageReplyMarkup", bot.edit_message_reply_markup(**where))
+            return rest
+        label = pressed_label(message.reply_markup, query.data or "", message.text)
+        await self.call(
+            "editMessageText",
+            bot.edit_message_text(
+                settled_text(message.text_html, label), parse_mode=PARSE_MODE, **where
+            ),
+        )
+        return rest
+
+    async def deliver(self, bot: Any, chat_id: int, replies: list[Reply], lang: str) -> None:
+        for reply in replies:
+            if isinstance(reply, Answered):  # a typed answer: confirm what was understood
+                await self.send(bot, chat_id, TelegramMessage(answered_text(reply)))
+                continue
+            for message in messages_for(reply, lang):
+                await self.send(bot, chat_id, message)
+            if isinstance(reply, ResultCard) and reply.chart is not None:
+                png = await asyncio.to_thread(radar_png, reply.chart)
+                await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
+            if isinstance(reply, Say) and reply.chart is not None:
+                png = await asyncio.to_thread(matrix_png, reply.chart)
+                await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
+
+    # ---- forget and export --------------------------------------------------------------------
+    async def forget(
+        self, update: Update, bot: Any, chat_id: int, query: CallbackQuery, *, confirmed: bool
+    ) -> None:
+        if not await self.first_delivery(update):
+            return
+        lang = await self.language(query.from_user)
+        await self.call("answerCallbackQuery", bot.answer_callback_query(query.id))
+        message = query.message if isinstance(query.message, Message) else None
+        if message is not None and message.text is not None:
+            label = pressed_label(message.reply_markup, query.data or "")
+            await self.call(
+                "editMessageText",
+                bot.edit_message_text(
+                    settled_text(message.text_html, label),
+                    chat_id=message.chat.id,
+                    message_id=message.message_id,
+                    parse_mode=PARSE_MODE,
+                ),
+            )
+        if not confirmed:
+            await self.send(bot, chat_id, notice(tt("forget_cancelled", lang)))
+            return
+        erased = await asyncio.to_thread(self.service.forget, CHANNEL, str(query.from_user.id))
+        await self.send(bot, chat_id, notice(tt("forgotten" if erased else "forget_nothing", lang)))
+
+    async def export(self, bot: Any, chat_id: int, user: TgUser) -> None:
+        lang = await self.language(user)
+        data = await asyncio.to_thread(self.service.export, CHANNEL, str(user.id))
+        if data is None:
+            await self.send(bot, chat_id, notice(tt("export_nothing", lang)))
+            return
+        content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        sent = await self.call(
+            "sendDocument",
+            bot.send_document(
+                chat_id,
+                document=content,
+                filename=EXPORT_FILE,
+                caption=tt("export_caption", lang),
+            ),
+        )
+        if sent is None:
+            await self.send(bot, chat_id, notice(tt("export_failed", lang)))
+
+    # ---- helpers -------------------------------------------------------------------------------
+    async def language(self, user: TgUser) -> str:
+        """The stored language, or for a first contact the one Telegram reports."""
+        stored = await asyncio.to_thread(self.service.language, CHANNEL, str(user.id))
+        return stored or normalise_language(user.language_code)
+
+    async def first_delivery(self, update: Update) -> bool:
+        """For updates the service does not handle (forget, export, notices): record the
+        update_id, so a redelivery is not applied twice."""
+        storage = self.service.storage
+
+        def record() -> bool:
+            with storage.transaction():
+                return storage.first_delivery(CHANNEL, delivery_key(update))
+
+        first = await asyncio.to_thread(record)
+        if not first:
+            log.info("update %s was handled before; not applied again", update.update_id)
+        return first
+
+    async def send(self, bot: Any, chat_id: int, message: TelegramMessage) -> Message | None:
+        return await self.call(
+            "sendMessage",
+            bot.send_message(
+                chat_id, message.text, parse_mode=PARSE_MODE, reply_markup=message.markup
+            ),
+        )
+
+    async def send_photo(self, bot: Any, chat_id: int, png: bytes, title: str, key: str) -> None:
+        await self.call(
+            "sendPhoto",
+            bot.send_photo(
+                chat_id,
+                photo=png,
+                caption=chart_caption(title),
+                parse_mode=PARSE_MODE,
+                filename=f"chart-{key}.png",
+            ),
+        )
+
+    @staticmethod
+    async def call(what: str, request: Awaitable[Any]) -> Any:
+        """One Telegram call (already retried by the rate limiter); a failure is logged by
+        type (never with the token) and the bot goes on."""
+        try:
+            return await request
+        except BadRequest as exc:
+            if "not modified" in str(exc):
+                return None
+            log.warning("Telegram %s refused: %s", what, exc)
+        except TelegramError as exc:
+            log.warning("Telegram %s failed: %s", what, type(exc).__name__)
+        return None
+
+
+def delivery_key(update: Update) -> str:
+    return f"update:{update.update_id}"
+
+
+# ---- building and running the bot ----------------------------------------------------------------
+def build_application(
+    service: AssessmentService,
+    token: str,
+    *,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    rate_limiter: RetryingRateLimiter | None = None,
+) -> Application:
+    """The PTB Application with our one handler; no network until it is initialised."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .concurrent_updates(64)
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    app = builder.build()
+    channel = TelegramChannel(service)
+    app.add_handler(TypeHandler(Update, channel.on_update))
+    app.add_error_handler(channel.on_error)
+    return app
+
+
+async def register_commands(bot: Any) -> None:
+    """The command menu in each language, and English for every other language."""
+    for lang in LANGUAGES:
+        await TelegramChannel.call(
+            "setMyCommands", bot.set_my_commands(command_menu(lang), language_code=lang)
+        )
+    await TelegramChannel.call("setMyCommands", bot.set_my_commands(command_menu(DEFAULT_LANGUAGE)))
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str
+    """The public URL Telegram posts to (setWebhook)."""
+    listen: str
+    port: int
+    secret: str
+    """Telegram sends it in X-Telegram-Bot-Api-Secret-Token; requests without it get 403."""
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.strip("/")
+
+
+async def serve(
+    app: Application,
+    stop: asyncio.Event,
+    *,
+    webhook: WebhookConfig | None = None,
+    poll_timeout: float = POLL_TIMEOUT,
+) -> None:
+    """Run the bot until `stop` is set: getMe, the command menu, then polling or the webhook."""
+    async with app:
+        await register_commands(app.bot)
+        if webhook is not None:
+            await app.updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("webhook: listening on %s:%s/%s", webhook.listen, webhook.port, webhook.path)
+        else:
+            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            log.info("polling Telegram as @%s", app.bot.username)
+        await app.start()
+        try:
+            await stop.wait()
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+
+
+def check_token(value: SecretStr | None) -> str:
+    token = value.get_secret_value().strip() if value is not None else ""
+    if not token:
+        raise UsageError(
+            "TELEGRAM_BOT_TOKEN is not set: the token from @BotFather (see README, Telegram)"
+        )
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise UsageError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<35 characters> from @BotFather"
+        )
+    return token
+
+
+def check_url(value: str | None, name: str) -> str | None:
+    if not value:
+        return None
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def file_url_for(base_url: str | None) -> str | None:
+    """A self-hosted server's file URL next to its API URL ('.../bot' -> '.../file/bot')."""
+    if base_url and base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return None
+
+
+def webhook_config(args: argparse.Namespace, settings: Settings) -> WebhookConfig:
+    check_url(args.webhook, "--webhook")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be 1-65535, got {args.port}")
+    if settings.telegram_webhook_secret is not None:
+        secret = settings.telegram_webhook_secret.get_secret_value().strip()
+        if not SECRET_PATTERN.fullmatch(secret):
+            raise UsageError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+    else:
+        secret = secrets.token_urlsafe(32)  # Telegram learns it from setWebhook at start-up
+    return WebhookConfig(args.webhook, args.listen, args.port, secret)
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps the token out of every log line, tracebacks included (URLs carry it)."""
+
+    def __init__(self, *secrets_: str) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets_ if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def setup_logging(*secrets_: str) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # logs every URL, token included
+    redact = RedactSecrets(*secrets_)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+async def _run(app: Application, webhook: WebhookConfig | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    await serve(app, stop, webhook=webhook)
+
+
+def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
+    """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted."""
+    token = check_token(settings.telegram_bot_token)
+    base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
+    base_file_url = check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
+    webhook = webhook_config(args, settings) if args.webhook else None
+    setup_logging(token, webhook.secret if webhook else "")
+    app = build_application(
+        service,
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url or file_url_for(base_url),
+    )
+    where = base_url or "https://api.telegram.org/bot"
+    try:
+        asyncio.run(_run(app, webhook))
+    except InvalidToken:
+        raise UsageError(f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN") from None
+    except NetworkError as exc:
+        raise UsageError(f"cannot reach the Bot API at {where} ({type(exc).__name__})") from None
+    finally:
+        service.storage.close()
+    return 0

@@ -1,0 +1,168 @@
+"""The Telegram bot under test: service over a SQLite file + the real PTB Application, run by
+`bot.telegram.serve` in a thread with its own event loop, talking to a FakeTelegram.
+
+Tests play the user through the fake (type, press) and read what the user sees (the fake's
+chats) and what is stored (the database). `restart()` is a new process as far as the bot can
+tell: a new storage connection, service and Application over the same database file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.service import AssessmentService
+from bot.storage import Storage
+from bot.telegram import RetryingRateLimiter, WebhookConfig, build_application, serve
+from tests.fake_telegram import TOKEN, FakeTelegram, Msg, TgUser
+
+
+def is_question(message: Msg) -> bool:
+    """A question message: its buttons carry answer payloads."""
+    return any(key.get("callback_data", "").startswith("a:") for key in message.buttons)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Any, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+class Rig:
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        db_path: Path,
+        models: dict,
+        *,
+        webhook: WebhookConfig | None = None,
+        scan: Any = None,
+    ) -> None:
+        self.fake = fake
+        self.db_path = db_path
+        self.models = models
+        self.scan = scan
+        self.webhook = webhook
+        self._thread: threading.Thread | None = None
+        self.start()
+
+    # ---- the bot process -------------------------------------------------------------------
+    def start(self) -> None:
+        self.storage = Storage(self.db_path)
+        self.service = AssessmentService(self.storage, self.models, scan=self.scan)
+        self.app = build_application(
+            self.service,
+            TOKEN,
+            base_url=self.fake.base_url,
+            base_file_url=self.fake.base_file_url,
+            # short backoff: the tests check that retries happen, not how long they wait
+            rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01),
+        )
+        self.loop = asyncio.new_event_loop()
+        self.stop_event = asyncio.Event()
+        self.error: BaseException | None = None
+        mark = self.fake.mark()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(
+                    serve(self.app, self.stop_event, webhook=self.webhook, poll_timeout=1)
+                )
+            except BaseException as exc:  # re-raised in stop()
+                self.error = exc
+            finally:
+                self.loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        if self.webhook is None:
+            self.fake.wait_for("getUpdates", after=mark)
+        else:
+            self.fake.wait_for("setWebhook", after=mark)
+            wait_until(self._listening, what="the webhook server")
+        wait_until(lambda: self.app.running or self.error is not None, what="the application")
+        if self.error is not None:
+            raise self.error
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection((self.webhook.listen, self.webhook.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self._thread.join(timeout=15)
+        assert not self._thread.is_alive(), "the bot did not stop"
+        self._thread = None
+        self.storage.close()
+        if self.error is not None:
+            raise self.error
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    # ---- what the user does ------------------------------------------------------------------
+    def say(self, user: TgUser, text: str, **kwargs: Any) -> int:
+        mark = self.fake.mark()
+        self.fake.send(user, text, **kwargs)
+        return mark
+
+    def press(self, user: TgUser, message: Msg, text: str | None = None, index: int = 0) -> int:
+        mark = self.fake.mark()
+        self.fake.press(user, message, text=text, index=index)
+        return mark
+
+    def question(self, user: TgUser, after: int = 0) -> Msg:
+        """The next question message the bot sends the user (from call index `after` on)."""
+        return self.fake.wait_message(user.id, is_question, after=after)
+
+    def message(self, user: TgUser, contains: str, after: int = 0) -> Msg:
+        return self.fake.wait_message(user.id, lambda m: contains in m.shown(), after=after)
+
+    def answer_all(
+        self, user: TgUser, model_id: str, index: int = 0, first: Msg | None = None
+    ) -> int:
+        """Press button `index` on every question of the model; returns the mark before the
+        last press (the result follows it)."""
+        message = first or self.question(user)
+        total = len(self.models[model_id].questions)
+        mark = 0
+        for number in range(1, total + 1):
+            mark = self.press(user, message, index=index)
+            if number < total:
+                message = self.question(user, after=mark)
+        return mark
+
+    # ---- what is stored ----------------------------------------------------------------------
+    def rows(self, sql: str, *params: Any) -> list[tuple]:
+        return self.storage.db.execute(sql, params).fetchall()
+
+    def answers(self, user: TgUser) -> dict[str, str | None]:
+        """question id -> option id of the user's newest assessment."""
+        rows = self.rows(
+            "select x.question_id, x.option_id from answers x join assessments a "
+            "on a.id = x.assessment_id join users u on u.id = a.user_id "
+            "where u.channel = 'telegram' and u.external_id = ? "
+            "and a.id = (select id from assessments where user_id = u.id "
+            "order by rowid desc limit 1)",
+            str(user.id),
+        )
+        return dict(rows)
