@@ -48,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="machine-readable output")
     history.add_argument("--lang", choices=LANGUAGES, default="en")
 
+    pulse = sub.add_parser("pulse", parents=[common], help="team pulse checks")
+    pulse_sub = pulse.add_subparsers(dest="pulse_command", required=True)
+    report = pulse_sub.add_parser("report", parents=[common], help="a team's round results")
+    report.add_argument("--team", required=True, help="the Slack channel id or Telegram chat id")
+    report.add_argument("--channel", default=None, help="slack or telegram (default: either)")
+    report.add_argument("--format", choices=["text", "csv", "json", "png"], default="text")
+    report.add_argument("--out", help="file for --format png (default: pulse-<team>.png)")
+    report.add_argument("--lang", choices=LANGUAGES, default="en")
+
     slack = sub.add_parser("slack", parents=[common], help="run the Slack app (Socket Mode)")
     slack.add_argument("--http", action="store_true", help="serve HTTP at /slack/events instead")
     slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
@@ -74,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_console(settings, args)
         if command == "history":
             return cmd_history(settings, args)
+        if command == "pulse":
+            from bot.pulse_report import cmd_pulse_report
+
+            return cmd_pulse_report(open_service(settings, args.db), args)
         if command == "slack":
             from bot.slack import run_slack
 

@@ -561,3 +561,53 @@ def report_from_json(data: dict) -> RoundReport:
         change=data.get("change"),
         top_actions=tuple(Text(**a) for a in data.get("top_actions") or ()),
     )
+
+
+def pulse_settings(settings) -> PulseSettings:
+    """From bot.settings.Settings; a K below 3 stops start-up with the reason."""
+    return PulseSettings(
+        min_responses=settings.maturity_pulse_min_responses,
+        deadline_hours=settings.maturity_pulse_deadline_hours,
+        remind_after_hours=settings.maturity_pulse_remind_hours,
+        timezone=settings.maturity_timezone,
+    )
+
+
+class PulseScheduler:
+    """Runs `PulseService.tick` on APScheduler's asyncio scheduler.
+
+    The first run is at start-up, so a round that fell due while the bot was down runs then
+    (once: the round row is the claim); after that every `interval` seconds. Rounds therefore
+    open within `interval` of their time; coalescing keeps a slow tick from piling up.
+    """
+
+    def __init__(self, pulse: PulseService, messenger: TeamMessenger, interval: float = 30) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self.pulse = pulse
+        self.messenger = messenger
+        self.interval = interval
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def _tick(self) -> None:
+        try:
+            await self.pulse.tick(self.messenger)
+        except Exception:  # a bad tick must not stop the schedule; the next one retries
+            log.exception("pulse tick failed")
+
+    def start(self) -> None:
+        """Call from inside the running event loop."""
+        self.scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.interval,
+            next_run_time=utcnow(),
+            coalesce=True,
+            max_instances=1,
+            id="pulse-tick",
+        )
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     maturity_lang: str | None = None
     maturity_chart_dir: Path = Path("charts")
     maturity_models_dir: Path | None = None
+    maturity_timezone: str = "Europe/Amsterdam"
+    maturity_pulse_min_responses: int = 5
+    maturity_pulse_deadline_hours: float = 48
+    maturity_pulse_remind_hours: float = 24
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None

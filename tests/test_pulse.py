@@ -229,3 +229,46 @@ def test_personal_recheck_reminder_survives_a_restart(world, models, scan):
     message = team.dms["solo"][0][0]
     assert "redo" in message.text or "Time for a new measurement" in message.text
     assert message.choices[0].payload == "m:groeimodel"
+
+
+def test_pulse_report_exports_aggregates_only(world, capsys, tmp_path):
+    team, service, pulse = full_round(world, answering=5)
+    from bot.cli import main
+
+    db = str(world[3] / "pulse.db")
+    base = ["pulse", "report", "--team", "C1", "--channel", "test", "--db", db]
+    assert main([*base, "--format", "json"]) == 0
+    rows = __import__("json").loads(capsys.readouterr().out)
+    assert rows[0]["answered"] == 5 and rows[0]["invited"] == 6
+    assert rows[0]["distribution"] == [0, 5, 0, 0]
+    assert main([*base, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "answered" in out.splitlines()[0]
+    for member in ("m0", "m1", "m5"):
+        assert member not in out
+    png = tmp_path / "p.png"
+    assert main([*base, "--format", "png", "--out", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_scheduler_runs_a_round_that_fell_due_while_down(world):
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(3)])
+    run(pulse.command(team, "C1", "T", "lead", ["start", "groeimodel", "weekly"], "en"))
+    with service.storage.transaction() as db:
+        db.execute("update pulses set next_run_at = '2000-01-01T00:00:00+00:00'")
+    clock.now = datetime.now(UTC)
+    from bot.pulse import PulseScheduler
+
+    async def scenario():
+        scheduler = PulseScheduler(pulse, team, interval=3600)
+        scheduler.start()
+        for _ in range(200):
+            if len(team.dms) == 3:
+                break
+            await asyncio.sleep(0.05)
+        scheduler.shutdown()
+
+    run(scenario())
+    assert len(team.dms) == 3
+    assert service.storage.db.execute("select count(*) from rounds").fetchone()[0] == 1
