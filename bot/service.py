@@ -126,10 +126,11 @@ class AssessmentService:
 
     def export(self, channel: str, external_id: str) -> dict | None:
         """The user's own answers and results, with model and phase names, as plain data."""
-        user = self.storage.find_user(channel, external_id)
-        if user is None:
-            return None
-        data = self.storage.export_user(user)
+        with self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
+            if user is None:
+                return None
+            data = self.storage.export_user(user)
         for assessment in data["assessments"]:
             model = self.models.get(assessment["model_id"])
             if model is None:
@@ -151,9 +152,11 @@ class AssessmentService:
 
     def language(self, channel: str, external_id: str) -> str | None:
         """The stored language of a known user (None for a first contact)."""
-        user = self.storage.find_user(channel, external_id)
+        with self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
         return user.lang if user else None
 
     def history(self, channel: str, external_id: str) -> tuple[User | None, tuple[PastResult, ...]]:
-        user = self.storage.find_user(channel, external_id)
-        return user, (self.storage.history(user) if user else ())
+        with self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
+            return user, (self.storage.history(user) if user else ())

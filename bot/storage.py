@@ -256,6 +256,13 @@ class Storage:
                 raise
             conn.execute("COMMIT")
 
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """Reads from other threads wait for a running write: one connection is shared, and
+        without the lock a reader could see another thread's uncommitted rows."""
+        with self._lock:
+            yield self.db
+
     # ---- users and conversations ---------------------------------------------------------
     def user(self, channel: str, external_id: str, lang: str = "en") -> User:
         """The user for this channel id, created on first contact with `lang`."""
