@@ -289,7 +289,7 @@ class PulseService:
                 )
 
     async def _send_pending(self, messenger: TeamMessenger) -> None:
-        rows = self.storage.db.execute(
+        rows = self._read(
             "select i.round_id, i.member, r.model_id, r.deadline_at, t.name, t.external_id, "
             "p.timezone from round_invites i join rounds r on r.id = i.round_id "
             "join teams t on t.id = r.team_id left join pulses p on p.team_id = t.id "
@@ -321,7 +321,7 @@ class PulseService:
             await self._deliver(messenger, member, (Say(invite), *handled.replies))
 
     async def _remind(self, messenger: TeamMessenger, now: datetime) -> None:
-        due = self.storage.db.execute(
+        due = self._read(
             "select r.id, r.model_id, r.deadline_at, t.name, p.timezone from rounds r "
             "join teams t on t.id = r.team_id left join pulses p on p.team_id = t.id "
             "where r.status = 'open' and r.reminded = 0 and r.remind_at <= ? and t.channel = ?",
@@ -359,7 +359,7 @@ class PulseService:
                 await self._deliver(messenger, member, (Say(text), *handled.replies))
 
     async def _close(self, messenger: TeamMessenger, now: datetime) -> None:
-        candidates = self.storage.db.execute(
+        candidates = self._read(
             "select r.id, r.team_id, r.model_id, t.external_id, t.name, "
             "coalesce(p.lang, 'en') from rounds r join teams t on t.id = r.team_id "
             "left join pulses p on p.team_id = t.id where r.status = 'open' and t.channel = ? "
@@ -413,7 +413,7 @@ class PulseService:
 
     # ---- reading ---------------------------------------------------------------------------
     def reports(self, channel: str, team: str) -> list[TeamReport]:
-        rows = self.storage.db.execute(
+        rows = self._read(
             "select r.id, r.closed_at, r.model_id, r.report from rounds r join teams t "
             "on t.id = r.team_id where t.channel = ? and t.external_id = ? and "
             "r.status = 'closed' order by r.closed_at, r.id",
@@ -425,7 +425,7 @@ class PulseService:
         ]
 
     def _trend(self, team_id: int) -> list[tuple[str, int]]:
-        rows = self.storage.db.execute(
+        rows = self._read(
             "select closed_at, median_index from rounds where team_id = ? and status = 'closed' "
             "and median_index is not null order by closed_at, id",
             (team_id,),
@@ -436,7 +436,7 @@ class PulseService:
         if pulse is None:
             return t("pulse_none", lang)
         model = self.service.models[pulse["model_id"]]
-        members = self.storage.db.execute(
+        members = self._read(
             "select count(*) from team_members where team_id = ?", (pulse["team_id"],)
         ).fetchone()[0]
         return t(
@@ -450,6 +450,12 @@ class PulseService:
         )
 
     # ---- helpers ---------------------------------------------------------------------------
+    def _read(self, sql: str, params: tuple = ()) -> Rows:
+        """A query run to completion under the storage lock (channels write from other threads)."""
+        with self.storage.reading() as db:
+            cursor = db.execute(sql, params)
+            return Rows(cursor.fetchall(), cursor.description)
+
     async def _deliver(
         self, messenger: TeamMessenger, member: str, replies: Sequence[Reply]
     ) -> None:
@@ -459,7 +465,7 @@ class PulseService:
             log.exception("sending a pulse message to a member failed")
 
     def _pulse(self, channel: str, team: str) -> dict | None:
-        row = self.storage.db.execute(
+        row = self._read(
             "select p.*, t.external_id, t.name as team_name from pulses p join teams t "
             "on t.id = p.team_id where t.channel = ? and t.external_id = ?",
             (channel, team),
@@ -467,7 +473,7 @@ class PulseService:
         return _as_dict(row)
 
     def _due_pulses(self, channel: str, now: datetime) -> list[dict]:
-        cursor = self.storage.db.execute(
+        cursor = self._read(
             "select p.*, t.external_id, t.name as team_name from pulses p join teams t "
             "on t.id = p.team_id where t.channel = ? and p.status = 'active' "
             "and p.next_run_at <= ?",
@@ -477,19 +483,19 @@ class PulseService:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _open_round(self, team_id: int) -> dict | None:
-        cursor = self.storage.db.execute(
+        cursor = self._read(
             "select * from rounds where team_id = ? and status = 'open'", (team_id,)
         )
         return _as_dict(cursor)
 
     def _joined(self, team_id: int) -> list[str]:
-        rows = self.storage.db.execute(
+        rows = self._read(
             "select member from team_members where team_id = ? order by joined_at", (team_id,)
         ).fetchall()
         return [member for (member,) in rows]
 
     def _open_assessment(self, user_id: int, model_id: str) -> str | None:
-        row = self.storage.db.execute(
+        row = self._read(
             "select id from assessments where user_id = ? and model_id = ? and status = 'open' "
             "order by started_at desc limit 1",
             (user_id, model_id),
@@ -524,6 +530,20 @@ class PulseService:
 
         zone = ZoneInfo(pulse.get("timezone") or "UTC")
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Rows:
+    """Fetched rows with the cursor's description, so reading ends before the lock is let go."""
+
+    rows: list[tuple]
+    description: tuple
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
 
 
 def _as_dict(cursor) -> dict | None:
