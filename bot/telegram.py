@@ -87,9 +87,15 @@ class RetryingRateLimiter(AIORateLimiter):
     backoff. Bad requests are not retried: sending them again would fail the same way."""
 
     def __init__(
-        self, *, max_retries: int = 3, network_retries: int = 3, backoff: float = 0.5
+        self,
+        *,
+        max_retries: int = 3,
+        network_retries: int = 3,
+        backoff: float = 0.5,
+        **limits: float,
     ) -> None:
-        super().__init__(max_retries=max_retries)
+        """`limits`: AIORateLimiter's flood limits (overall_max_rate, group_max_rate, ...)."""
+        super().__init__(max_retries=max_retries, **limits)
         self.network_retries = network_retries
         self.backoff = backoff
 

@@ -10,8 +10,7 @@ plays the user's side: typed messages and button presses become updates served b
 (long polling, offsets confirmed like Telegram) or posted to a webhook.
 
 Reusable by any Telegram feature: `FakeTelegram` (the server and the chats), `TgUser` and
-`TgChat` (who talks), `post_webhook` (what Telegram posts to a webhook), and the update
-builders.
+`TgChat` (who talks) and `post_webhook` (what Telegram posts to a webhook).
 """
 
 from __future__ import annotations
@@ -313,6 +312,8 @@ class FakeTelegram:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # small answers would wait for delayed ACKs
+            wbufsize = -1  # headers and body leave in one write
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 fake._handle(self)
@@ -359,8 +360,12 @@ class FakeTelegram:
         self.close()
 
     # ---- the user's side ---------------------------------------------------------------------
-    def send(self, user: TgUser, text: str, chat: TgChat | None = None) -> dict[str, Any]:
-        """The user types `text` (in their private chat with the bot unless `chat` is given)."""
+    def send(
+        self, user: TgUser, text: str, chat: TgChat | None = None, *, deliver: bool = True
+    ) -> dict[str, Any]:
+        """The user types `text` (in their private chat with the bot unless `chat` is given).
+        The update is served by getUpdates; with `deliver=False` it is only returned, for a
+        test to post it to the bot's webhook."""
         chat = chat or private_chat(user)
         with self._lock:
             message = Msg(
@@ -373,16 +378,31 @@ class FakeTelegram:
             )
             self.chats.setdefault(chat.id, []).append(message)
             update = {"update_id": next(self._update_ids), "message": message.to_json()}
-            self._queue(update)
+            if deliver:
+                self._queue(update)
         return update
 
-    def press(self, user: TgUser, message: Msg, text: str | None = None, index: int = 0):
-        """The user presses a button on `message` (by its text, or the `index`-th button), as
-        the message is shown now: a button that is gone cannot be pressed."""
+    def press(
+        self,
+        user: TgUser,
+        message: Msg,
+        text: str | None = None,
+        index: int = 0,
+        *,
+        data: str | None = None,
+    ) -> dict[str, Any]:
+        """The user presses a button on `message` (by its text, its callback data, or the
+        `index`-th button), as the message is shown now: a button that is gone cannot be
+        pressed."""
         with self._lock:
             current = self._find(message.chat.id, message.message_id)
             if text is not None:
                 key = current.button(text)
+            elif data is not None:
+                found = [k for k in current.buttons if k.get("callback_data") == data]
+                if not found:
+                    raise AssertionError(f"no button with data {data!r}: {current.buttons}")
+                key = found[0]
             else:
                 if index >= len(current.buttons):
                     raise AssertionError(f"no button {index} on message: {current.button_texts}")
@@ -459,14 +479,20 @@ class FakeTelegram:
         count: int = 1,
         after: int = 0,
         timeout: float = 10.0,
+        status: int | None = 200,
     ) -> Call:
-        """Wait until `count` successful calls of `method` (from index `after`) match
-        `predicate`; returns the last of them. Waits on a condition, never a fixed time."""
+        """Wait until `count` calls of `method` (from index `after`) answered with `status`
+        (None: any) match `predicate`; returns the last of them. Waits on a condition, never a
+        fixed time."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
                 found = [
-                    c for c in self.calls[after:] if c.method == method and c.ok and predicate(c)
+                    c
+                    for c in self.calls[after:]
+                    if c.method == method
+                    and (status is None or c.status == status)
+                    and predicate(c)
                 ]
                 if len(found) >= count:
                     return found[count - 1]
@@ -836,21 +862,3 @@ def post_webhook(
     if secret_token is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
     return httpx.post(url, content=json.dumps(update).encode(), headers=headers, timeout=10)
-
-
-def message_update(
-    update_id: int, user: TgUser, text: str, chat: TgChat | None = None, message_id: int = 1
-) -> dict[str, Any]:
-    """A typed message as an update (for webhooks, where the fake's queue is not used)."""
-    chat = chat or private_chat(user)
-    message: dict[str, Any] = {
-        "message_id": message_id,
-        "date": int(time.time()),
-        "chat": chat.to_json(),
-        "from": user.to_json(),
-        "text": text,
-    }
-    entities = command_entities(text)
-    if entities:
-        message["entities"] = entities
-    return {"update_id": update_id, "message": message}

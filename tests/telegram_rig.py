@@ -67,13 +67,13 @@ class Rig:
             TOKEN,
             base_url=self.fake.base_url,
             base_file_url=self.fake.base_file_url,
-            # short backoff: the tests check that retries happen, not how long they wait
-            rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01),
+            # short backoff and no overall flood limit: the tests check that retries happen,
+            # not how long they wait
+            rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01, overall_max_rate=0),
         )
         self.loop = asyncio.new_event_loop()
         self.stop_event = asyncio.Event()
         self.error: BaseException | None = None
-        mark = self.fake.mark()
 
         def run() -> None:
             asyncio.set_event_loop(self.loop)
@@ -88,21 +88,11 @@ class Rig:
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
-        if self.webhook is None:
-            self.fake.wait_for("getUpdates", after=mark)
-        else:
-            self.fake.wait_for("setWebhook", after=mark)
-            wait_until(self._listening, what="the webhook server")
+        # running: polling has started, or the webhook server listens (updates sent before
+        # the first getUpdates wait for it, as at Telegram)
         wait_until(lambda: self.app.running or self.error is not None, what="the application")
         if self.error is not None:
             raise self.error
-
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection((self.webhook.listen, self.webhook.port), timeout=1):
-                return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         if self._thread is None:
@@ -125,9 +115,17 @@ class Rig:
         self.fake.send(user, text, **kwargs)
         return mark
 
-    def press(self, user: TgUser, message: Msg, text: str | None = None, index: int = 0) -> int:
+    def press(
+        self,
+        user: TgUser,
+        message: Msg,
+        text: str | None = None,
+        index: int = 0,
+        *,
+        data: str | None = None,
+    ) -> int:
         mark = self.fake.mark()
-        self.fake.press(user, message, text=text, index=index)
+        self.fake.press(user, message, text=text, index=index, data=data)
         return mark
 
     def question(self, user: TgUser, after: int = 0) -> Msg:
@@ -138,14 +136,20 @@ class Rig:
         return self.fake.wait_message(user.id, lambda m: contains in m.shown(), after=after)
 
     def answer_all(
-        self, user: TgUser, model_id: str, index: int = 0, first: Msg | None = None
+        self,
+        user: TgUser,
+        model_id: str,
+        index: int = 0,
+        first: Msg | None = None,
+        start: int = 1,
     ) -> int:
-        """Press button `index` on every question of the model; returns the mark before the
-        last press (the result follows it)."""
+        """Press button `index` on every question of the model from number `start` on (`first`
+        is that question's message); returns the mark before the last press (the result
+        follows it)."""
         message = first or self.question(user)
         total = len(self.models[model_id].questions)
         mark = 0
-        for number in range(1, total + 1):
+        for number in range(start, total + 1):
             mark = self.press(user, message, index=index)
             if number < total:
                 message = self.question(user, after=mark)
