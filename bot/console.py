@@ -8,10 +8,12 @@ person at a terminal and with piped input, so assessments can be scripted.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.charts import save_matrix, save_radar
+from bot.pulse import iso, recheck_message
 from bot.service import AssessmentService
 from flows.events import Event, Kind, from_text
 from flows.replies import Reply, ResultCard, Say, plain_text
@@ -57,10 +59,20 @@ class ConsoleChannel:
         self.out.write(text + "\n\n")
         self.out.flush()
 
+    def show_due_rechecks(self) -> None:
+        """A terminal cannot be messaged later: reminders that fell due show at the next start."""
+        now = datetime.now(UTC)
+        due = self.service.storage.claim_due_rechecks(CHANNEL, iso(now), self.user)
+        for _, model_id, created in due:
+            message = recheck_message(self.service, CHANNEL, self.user, model_id, created, now)
+            if message is not None:
+                self.show(message)
+
     def run(self, lines: TextIO, model_id: str | None = None, interactive: bool = False) -> int:
         """Feed `lines` to the bot until end of input or /quit; returns the exit code."""
         if self.lang:
             self.service.set_language(CHANNEL, self.user, self.lang)
+        self.show_due_rechecks()
         if model_id:
             self.send(Event(Kind.CHOOSE, model_id, direct=True))
         else:

@@ -243,17 +243,11 @@ class PulseService:
 
     async def _rechecks(self, messenger: TeamMessenger, now: datetime) -> None:
         """Personal "redo this in N months" reminders that fell due (claimed before sending)."""
-        for member, model_id, created in self.storage.claim_due_rechecks(
-            messenger.channel, iso(now)
-        ):
-            model = self.service.models.get(model_id)
-            if model is None:
-                continue
-            lang = self.service.language(messenger.channel, member) or "en"
-            months = max(1, round((now - parse_iso(created)).days / 30))
-            text = t("recheck_due", lang, model=model.name.get(lang), months=months)
-            start = Choice(t("begin_button", lang), payload_model(model_id))
-            await self._deliver(messenger, member, (Say(text, (start,)),))
+        channel = messenger.channel
+        for member, model_id, created in self.storage.claim_due_rechecks(channel, iso(now)):
+            message = recheck_message(self.service, channel, member, model_id, created, now)
+            if message is not None:
+                await self._deliver(messenger, member, (message,))
 
     async def _open(self, messenger: TeamMessenger, pulse: dict, now: datetime) -> None:
         listed = await messenger.members(pulse["external_id"])
@@ -544,6 +538,24 @@ class Rows:
 
     def fetchone(self) -> tuple | None:
         return self.rows[0] if self.rows else None
+
+
+def recheck_message(
+    service: AssessmentService,
+    channel: str,
+    member: str,
+    model_id: str,
+    created: str,
+    now: datetime,
+) -> Say | None:
+    """ "Time to measure again", with a button that starts the model."""
+    model = service.models.get(model_id)
+    if model is None:
+        return None
+    lang = service.language(channel, member) or "en"
+    months = max(1, round((now - parse_iso(created)).days / 30))
+    text = t("recheck_due", lang, model=model.name.get(lang), months=months)
+    return Say(text, (Choice(t("begin_button", lang), payload_model(model_id)),))
 
 
 def _as_dict(cursor) -> dict | None:

@@ -427,13 +427,16 @@ class Storage:
             (user.channel, user.external_id, model_id, due_at, now_iso()),
         )
 
-    def claim_due_rechecks(self, channel: str, now: str) -> list[tuple[str, str, str]]:
+    def claim_due_rechecks(
+        self, channel: str, now: str, external_id: str | None = None
+    ) -> list[tuple[str, str, str]]:
         """(external id, model id, created_at) of due reminders, marked sent in the same step."""
         with self.transaction() as db:
             rows = db.execute(
                 "select id, external_id, model_id, created_at from recheck_reminders "
-                "where channel = ? and sent_at is null and due_at <= ?",
-                (channel, now),
+                "where channel = ? and sent_at is null and due_at <= ? "
+                "and (? is null or external_id = ?)",
+                (channel, now, external_id, external_id),
             ).fetchall()
             for row in rows:
                 db.execute("update recheck_reminders set sent_at = ? where id = ?", (now, row[0]))

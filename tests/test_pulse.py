@@ -272,3 +272,21 @@ def test_scheduler_runs_a_round_that_fell_due_while_down(world):
     run(scenario())
     assert len(team.dms) == 3
     assert service.storage.db.execute("select count(*) from rounds").fetchone()[0] == 1
+
+
+def test_console_shows_a_due_recheck_at_the_next_start(world, models):
+    import io
+
+    from bot.console import ConsoleChannel
+
+    clock, service, pulse, tmp_path = world
+    user = service.storage.user("console", "ann", "en")
+    with service.storage.transaction():
+        service.storage.add_recheck(user, "altimeter", "2000-01-01T00:00:00+00:00")
+    out = io.StringIO()
+    ConsoleChannel(service, "ann", tmp_path, out=out).run(io.StringIO(""))
+    assert "Time for a new measurement" in out.getvalue()
+    assert models["altimeter"].name.en in out.getvalue()
+    again = io.StringIO()
+    ConsoleChannel(service, "ann", tmp_path, out=again).run(io.StringIO(""))
+    assert "Time for a new measurement" not in again.getvalue()
