@@ -447,6 +447,7 @@ def build_application(
         .token(token)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(64)
+        .job_queue(None)  # nothing is scheduled: state and timing live in SQLite and Telegram
     )
     if base_url:
         builder = builder.base_url(base_url)
@@ -574,8 +575,9 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg, record.args = self.redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info:  # another handler may have cached the traceback text already
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redact(text)
         return True
 
 
@@ -584,6 +586,7 @@ def setup_logging(*secrets_: str) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # logs every URL, token included
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback
     redact = RedactSecrets(*secrets_)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

@@ -581,10 +581,12 @@ class FakeTelegram:
             if failure is not None:
                 parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
                 raise ApiError(failure.status, failure.description, parameters)
-            if method == "getUpdates":
-                result = self._get_updates(params)  # waits without holding the lock
+            if method == "getUpdates":  # recorded as it starts: a long poll shows the bot is up
                 with self._lock:
                     self.calls.append(call)
+                    self._lock.notify_all()
+                result = self._get_updates(params)  # waits without holding the lock
+                with self._lock:
                     call.result = result
                     self._lock.notify_all()
             else:
@@ -602,7 +604,8 @@ class FakeTelegram:
                 payload["parameters"] = error.parameters
             with self._lock:
                 call.status, call.description = status, error.description
-                self.calls.append(call)
+                if not any(c is call for c in self.calls):
+                    self.calls.append(call)
                 self._lock.notify_all()
         data = json.dumps(payload).encode()
         try:

@@ -1,0 +1,151 @@
+"""Starting the Telegram bot: missing or malformed settings stop `maturity-bot telegram` with one
+clear line and exit code 2 before any network call, a token the server refuses does too (without
+printing it), and the real command, pointed at a Bot API-compatible server, runs a whole
+assessment for a client that sends /start and presses the first button each time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from flows.i18n import t
+from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def tg_env(monkeypatch, tmp_path):
+    """No Telegram settings from the developer's environment or a .env file."""
+    for name in list(os.environ):
+        if name.startswith("TELEGRAM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def run_cli(capsys, tmp_path: Path, *args: str) -> tuple[int, str]:
+    code = main(["telegram", "--db", str(tmp_path / "bot.db"), *args])
+    return code, capsys.readouterr().err
+
+
+def test_a_missing_token_stops_with_a_clear_line(tg_env, capsys, tmp_path):
+    code, err = run_cli(capsys, tmp_path)
+    assert code == 2
+    assert err.startswith("maturity-bot: error: TELEGRAM_BOT_TOKEN is not set")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["not-a-token", "123456:tooshort", "abc:" + "A" * 35, TOKEN + "x", TOKEN.replace("_", "!")],
+)
+def test_a_malformed_token_stops_before_any_network_call(tg_env, capsys, tmp_path, fake, token):
+    tg_env.setenv("TELEGRAM_BOT_TOKEN", token)
+    tg_env.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    code, err = run_cli(capsys, tmp_path)
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN is malformed" in err and err.count("\n") == 1
+    assert token not in err
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args"),
+    [
+        ("TELEGRAM_BASE_URL", "ftp://127.0.0.1/bot", ()),
+        ("TELEGRAM_BASE_FILE_URL", "127.0.0.1/file/bot", ()),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces!", ("--webhook", "https://example.org/hook")),
+    ],
+)
+def test_a_malformed_setting_is_named(tg_env, capsys, tmp_path, fake, name, value, args):
+    tg_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    if name != "TELEGRAM_BASE_URL":
+        tg_env.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    tg_env.setenv(name, value)
+    code, err = run_cli(capsys, tmp_path, *args)
+    assert code == 2
+    assert name in err and err.count("\n") == 1
+    assert fake.calls == []
+
+
+def test_a_malformed_webhook_url_is_named(tg_env, capsys, tmp_path, fake):
+    tg_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    tg_env.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    code, err = run_cli(capsys, tmp_path, "--webhook", "example.org/hook")
+    assert code == 2 and "--webhook" in err
+    assert fake.calls == []
+
+
+def test_a_refused_token_stops_without_printing_it(tg_env, capsys, tmp_path, fake):
+    other = "987654321:" + "B" * 35  # well-formed, but not the server's bot
+    tg_env.setenv("TELEGRAM_BOT_TOKEN", other)
+    tg_env.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    code, err = run_cli(capsys, tmp_path)
+    assert code == 2
+    assert "refused TELEGRAM_BOT_TOKEN" in err.splitlines()[-1]
+    assert other not in err and other.split(":")[1] not in err
+    assert [(c.method, c.status) for c in fake.calls] == [("getMe", 401)]
+
+
+def test_the_command_runs_an_assessment_against_a_bot_api_server(tmp_path, fake, models):
+    """The acceptance check: /start, then the first button every time, gives the first phase
+    of the first model; SIGTERM stops the bot cleanly; the token is never logged."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake.base_url,
+        MATURITY_DB=str(tmp_path / "bot.db"),
+        PYTHONPATH=str(ROOT),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "telegram"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake.wait_for("getUpdates", timeout=30, status=None)
+        user = TgUser(3001)
+        footer = t("result_footer", "en")
+        mark = fake.mark()
+        fake.send(user, "/start")
+        presses = 0
+        while True:
+            shown = fake.wait_message(
+                user.id, lambda m: bool(m.buttons) or footer in m.shown(), after=mark
+            )
+            if footer in shown.shown():
+                break
+            mark = fake.mark()
+            fake.press(user, shown, index=0)
+            presses += 1
+            assert presses < 100
+        model = next(iter(models.values()))
+        title = t("result_title", "en", model=model.name.en, phase=model.phases[0].name.en)
+        assert shown.text.startswith(title)
+        assert presses == len(model.questions) + 2  # the model, "Start", every question
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+    assert process.returncode == 0, err
+    assert "polling Telegram as @" in err
+    assert TOKEN not in out + err and TOKEN.split(":")[1] not in out + err
