@@ -358,3 +358,23 @@ def test_the_command_menu_is_registered_in_both_languages(rig, fake):
     assert fake.commands[("default", "")] == fake.commands[("default", "en")]
     dutch = {c["command"]: c["description"] for c in fake.commands[("default", "nl")]}
     assert dutch["forget"] == tt("cmd_forget", "nl")
+
+
+def test_quick_answers_are_applied_in_the_order_they_were_typed(rig, fake, models):
+    """Updates of one user arriving in one batch are handled one at a time, in order (PTB runs
+    updates concurrently; the adapter holds a lock per user)."""
+    user = TgUser(1014)
+    model = models["mi-partners"]
+    begin(rig, user, "mi-partners")
+    mark = fake.mark()
+    numbers = [1 + (i * 3) % len(q.options) for i, q in enumerate(model.questions)]
+    for number in numbers:
+        fake.send(user, str(number))  # all typed before the bot answers the first
+    rig.message(user, t("result_footer", "en"), after=mark)
+    expected = {q.id: q.options[n - 1].id for q, n in zip(model.questions, numbers, strict=True)}
+    assert rig.answers(user) == expected
+    confirmations = [m.text for m in fake.sent(user.id, after=mark) if m.text.startswith("✓ ")]
+    assert confirmations == [
+        "✓ " + t("answer_recorded", "en", question=q.text.en, answer=q.options[n - 1].label.en)
+        for q, n in zip(model.questions, numbers, strict=True)
+    ]
