@@ -24,6 +24,7 @@ import logging
 import re
 import secrets
 import signal
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -171,6 +172,8 @@ class TelegramChannel:
         self.locks = UserLocks()
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every update PTB receives (one TypeHandler, no ConversationHandler: the state is the
+        service's), one at a time per user."""
         user = update.effective_user
         if user is None or user.is_bot:
             return  # channel posts, other bots: nobody to assess
@@ -187,6 +190,8 @@ class TelegramChannel:
 
     # ---- typed messages ----------------------------------------------------------------------
     async def on_message(self, update: Update, message: Message, user: TgUser, bot: Any) -> None:
+        """Typed text: commands only Telegram has (/forget, /export, a bare /lang) are answered
+        here; everything else goes to the core as `from_text` would read it."""
         text = message.text
         command = command_word(text) if text else None
         if (
@@ -226,6 +231,8 @@ class TelegramChannel:
 
     # ---- button presses ----------------------------------------------------------------------
     async def on_press(self, update: Update, query: CallbackQuery, bot: Any) -> None:
+        """A button: the core's payloads go to `from_payload` (a damaged or unknown one is
+        STALE), the adapter's own (tg:...) are language and erasure confirmations."""
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat.id if message is not None else user.id
@@ -322,10 +329,10 @@ class TelegramChannel:
             for message in messages_for(reply, lang):
                 await self.send(bot, chat_id, message)
             if isinstance(reply, ResultCard) and reply.chart is not None:
-                png = await asyncio.to_thread(radar_png, reply.chart)
+                png = await asyncio.to_thread(draw, radar_png, reply.chart)
                 await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
             if isinstance(reply, Say) and reply.chart is not None:
-                png = await asyncio.to_thread(matrix_png, reply.chart)
+                png = await asyncio.to_thread(draw, matrix_png, reply.chart)
                 await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
 
     # ---- forget and export --------------------------------------------------------------------
@@ -426,6 +433,16 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("Telegram %s failed: %s", what, type(exc).__name__)
         return None
+
+
+_CHARTS = threading.Lock()
+
+
+def draw(render: Callable[[Any], bytes], spec: Any) -> bytes:
+    """A chart in a worker thread, off the event loop; one at a time, because pyplot keeps
+    global state that two threads drawing at once could mix up."""
+    with _CHARTS:
+        return render(spec)
 
 
 def delivery_key(update: Update) -> str:
