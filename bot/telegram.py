@@ -638,6 +638,12 @@ def run_telegram(settings: Settings, args: argparse.Namespace, service: Assessme
         raise UsageError(f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN") from None
     except NetworkError as exc:
         raise UsageError(f"cannot reach the Bot API at {where} ({type(exc).__name__})") from None
+    except OSError as exc:
+        if webhook is None:
+            raise
+        raise UsageError(
+            f"cannot listen on {webhook.listen}:{webhook.port} ({exc.strerror or exc})"
+        ) from None
     finally:
         service.storage.close()
     return 0

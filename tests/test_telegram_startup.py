@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,16 @@ def test_the_command_runs_an_assessment_against_a_bot_api_server(tmp_path, fake,
     assert process.returncode == 0, err
     assert "polling Telegram as @" in err
     assert TOKEN not in out + err and TOKEN.split(":")[1] not in out + err
+
+
+def test_a_webhook_port_in_use_is_named(tg_env, capsys, tmp_path, fake):
+    tg_env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    tg_env.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/hook"
+        code, err = run_cli(capsys, tmp_path, "--webhook", url, "--port", str(port))
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err.splitlines()[-1]
