@@ -115,6 +115,12 @@ class AssessmentService:
             user = self.storage.user(channel, external_id, normalise_language(lang))
             self.storage.set_language(user, normalise_language(lang))
 
+    def first_delivery(self, channel: str, delivery_key: str) -> bool:
+        """Record a platform delivery that does not go through `handle` (a confirmation button,
+        an export); False when it was seen before, so a redelivered update is applied once."""
+        with self.storage.transaction():
+            return self.storage.first_delivery(channel, delivery_key)
+
     def forget(self, channel: str, external_id: str) -> bool:
         """Erase a user's data; False when there was nothing stored."""
         with self.storage.transaction():

@@ -389,13 +389,7 @@ class TelegramChannel:
     async def first_delivery(self, update: Update) -> bool:
         """For updates the service does not handle (forget, export, notices): record the
         update_id, so a redelivery is not applied twice."""
-        storage = self.service.storage
-
-        def record() -> bool:
-            with storage.transaction():
-                return storage.first_delivery(CHANNEL, delivery_key(update))
-
-        first = await asyncio.to_thread(record)
+        first = await asyncio.to_thread(self.service.first_delivery, CHANNEL, delivery_key(update))
         if not first:
             log.info("update %s was handled before; not applied again", update.update_id)
         return first
