@@ -88,12 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return cmd_pulse_report(open_service(settings, args.db), args)
         if command == "slack":
-            from bot.slack import run_slack
+            from bot.slack import check_slack_settings, run_slack
 
+            check_slack_settings(settings, http=args.http)  # before a database file is made
             return run_slack(settings, args, open_service(settings, args.db))
         if command == "telegram":
-            from bot.telegram import run_telegram
+            from bot.telegram import check_token, check_url, run_telegram
 
+            check_token(settings.telegram_bot_token)  # before a database file is made
+            check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
             return run_telegram(settings, args, open_service(settings, args.db))
     except (ModelFileError, StorageError, UsageError) as exc:
         print(f"maturity-bot: error: {exc}", file=sys.stderr)

@@ -457,6 +457,17 @@ def _required(value: SecretStr | None, name: str, prefix: str, what: str) -> str
     return secret
 
 
+def check_slack_settings(settings: Settings, *, http: bool) -> None:
+    """Refuse missing or malformed settings before anything is opened or contacted."""
+    _required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
+    if http:
+        _required(
+            settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "", "the app's signing secret"
+        )
+    else:
+        _required(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "the app-level token")
+
+
 def app_from_settings(
     settings: Settings, service: AssessmentService, *, http: bool
 ) -> tuple[App, str | None]:
