@@ -37,6 +37,7 @@ from flows.initiatives import (
     parse_new,
 )
 from flows.model_schema import LANGUAGES, MaturityModel, Option, Question
+from flows.pulse import PULSE_SUFFIX
 from flows.replies import Answered, Ask, Choice, MatrixChart, Reply, Say
 from flows.results import (
     PastResult,
@@ -271,28 +272,31 @@ class Turn:
 
     # ---- actions -------------------------------------------------------------------------
     def show_menu(self) -> None:
-        models = list(self.engine.models.values())
-        lines = [
-            t(
-                "model_line",
-                self.language,
-                name=m.name.get(self.language),
-                author=m.author,
-                year=m.year,
-                count=len(m.questions),
-            )
-            for m in models
-        ]
-        choices = tuple(
-            Choice(line, payload_model(m.id)) for line, m in zip(lines, models, strict=True)
-        )
+        """Maturity models first (where you stand), then implementation models (what to do),
+        then the quick scan over all maturity models."""
+        lang = self.language
+        choices = []
+        for model in self.engine.menu():
+            if isinstance(model, QuickScan):
+                line = t("scan_line", lang, count=len(model.questions))
+            else:
+                key = "step_model_line" if model.kind == "steps" else "model_line"
+                line = t(
+                    key,
+                    lang,
+                    name=model.name.get(lang),
+                    author=model.author,
+                    year=model.year,
+                    count=len(model.questions),
+                )
+            choices.append(Choice(line, payload_model(model.id)))
         if self.event.kind in (Kind.START, Kind.OPEN) and self.conv.state == "idle":
             self.say("welcome")
-        self.say("choose_model", choices)
+        self.say("choose_model", tuple(choices))
 
     def say_model_unknown(self) -> None:
         if self.conv.state == "choosing_model":
-            self.say("not_understood_model", error=True, count=len(self.engine.models))
+            self.say("not_understood_model", error=True, count=len(self.engine.menu()))
             self.show_menu()
             return
         self.say(
@@ -769,6 +773,15 @@ class Engine:
             auto_transitions=False,
         )
 
+    def menu(self) -> list[MaturityModel | QuickScan]:
+        """What a user can choose, in menu order (pulse variants are not offered)."""
+        models = list(self.models.values())
+        ordered: list[MaturityModel | QuickScan] = [m for m in models if m.kind != "steps"]
+        ordered += [m for m in models if m.kind == "steps"]
+        if self.scan is not None:
+            ordered.append(self.scan)
+        return ordered
+
     def lookup(self, model_id: str | None) -> MaturityModel | QuickScan | None:
         """A model by id; the quick scan answers to its own id."""
         if self.scan is not None and model_id == self.scan.id:
@@ -806,7 +819,7 @@ def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event
     if state == "asking":
         return Event(Kind.ANSWER, text)
     if state == "choosing_model":
-        found = match_model(engine.models, text, lang)
+        found = match_model(engine, text, lang)
         return Event(Kind.CHOOSE, found or text)
     if state == "intro":
         lowered = text.lower()
@@ -814,7 +827,7 @@ def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event
             return Event(Kind.BEGIN)
         if lowered == "2" or lowered == t("other_model_button", lang).lower():
             return Event(Kind.MENU)
-        found = match_model(engine.models, text, lang)
+        found = match_model(engine, text, lang)
         return Event(Kind.CHOOSE, found) if found else event
     if state == "reviewing":
         lowered = text.lower()
@@ -878,17 +891,18 @@ def match_option(question: Question, text: str, lang: str) -> Option | str | Non
     return None
 
 
-def match_model(models: dict[str, MaturityModel], text: str, lang: str) -> str | None:
+def match_model(engine: Engine, text: str, lang: str) -> str | None:
+    """A menu entry by its number, id, or a unique part of its name."""
     cleaned = text.strip().lower()
-    ids = list(models)
+    menu = engine.menu()
     if _is_number(cleaned):
         number = int(cleaned)
-        return ids[number - 1] if 1 <= number <= len(ids) else None
-    if cleaned in models:
+        return menu[number - 1].id if 1 <= number <= len(menu) else None
+    if engine.lookup(cleaned) is not None and not cleaned.endswith(PULSE_SUFFIX):
         return cleaned
     hits = [
         m.id
-        for m in models.values()
+        for m in menu
         if len(cleaned) >= 3 and any(cleaned in m.name.get(code).lower() for code in LANGUAGES)
     ]
     return hits[0] if len(hits) == 1 else None
