@@ -21,7 +21,7 @@ import logging
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from slack_bolt import App, BoltResponse
@@ -59,6 +59,10 @@ from flows.events import Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language
 from flows.replies import Answered, Reply, ResultCard, Say
 
+if TYPE_CHECKING:
+    from bot.pulse import PulseSettings
+    from bot.slack_pulse import SlackPulse
+
 CHANNEL = "slack"
 EVENTS_PATH = "/slack/events"
 """Bolt's default path, also the request URL in manifest.yml."""
@@ -69,6 +73,7 @@ log = logging.getLogger("bot.slack")
 HELP_WORDS = {"", "help", "hulp"}
 FORGET_WORDS = {"forget", "vergeet"}
 EXPORT_WORDS = {"export", "exporteer"}
+PULSE_WORDS = {"pulse"}
 
 
 @dataclass(frozen=True)
@@ -115,14 +120,19 @@ def command_event(text: str) -> Event:
 
 
 class SlackChannel:
-    """The listeners. Holds the service only: no conversation state of its own."""
+    """The listeners. Holds the service (and the team pulse, when it runs): no conversation
+    state of its own."""
 
-    def __init__(self, service: AssessmentService) -> None:
+    def __init__(self, service: AssessmentService, pulse: SlackPulse | None = None) -> None:
         self.service = service
+        self.pulse = pulse
 
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
+        if (body.get("text") or "").strip().split(" ", 1)[0].lower() in PULSE_WORDS:
+            self.pulse_command(body, client, respond)  # a team's command: stays in its channel
+            return
         dm = self.open_dm(client, user_id)
         if dm is None:
             return
@@ -140,6 +150,14 @@ class SlackChannel:
             return
         event = command_event(text)
         self.run(client, team_id, user_id, dm, event)
+
+    def pulse_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """`/maturity pulse ...`, handed to the pulse part (bot/slack_pulse.py)."""
+        if self.pulse is not None:
+            self.pulse.on_command(self, body, client, respond)
+            return
+        lang = self.lang_for(client, body["team_id"], body["user_id"])
+        self.safely("respond", lambda: respond(text=st("pulse_unavailable", lang)))
 
     def on_action(self, body: dict[str, Any], client: WebClient) -> None:
         action = body["actions"][0]
@@ -407,11 +425,13 @@ def build_app(
     client: WebClient,
     signing_secret: str | None = None,
     executor: Executor | None = None,
+    pulse: SlackPulse | None = None,
 ) -> App:
     """The Bolt app with our listeners. Calls auth.test once (Bolt checks the token).
 
     `executor` runs the listeners after the ack (Bolt's default: 5 threads); pass your own to
-    wait for the work in flight before closing the database."""
+    wait for the work in flight before closing the database. `pulse` answers
+    `/maturity pulse ...` in channels (without it, that command says pulses are not running)."""
     app = App(
         client=client,
         signing_secret=signing_secret or "",
@@ -419,7 +439,7 @@ def build_app(
         name="maturity-bot",
         listener_executor=executor,
     )
-    channel = SlackChannel(service)
+    channel = SlackChannel(service, pulse)
     app.command(SLASH_COMMAND)(ack=_ack, lazy=[channel.on_command])
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=_ack, lazy=[channel.on_action])
     app.event("message")(channel.on_message)
@@ -466,12 +486,32 @@ def check_slack_settings(settings: Settings, *, http: bool) -> None:
         )
     else:
         _required(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "the app-level token")
+    checked_pulse_settings(settings)
 
 
-def app_from_settings(
-    settings: Settings, service: AssessmentService, *, http: bool
-) -> tuple[App, str | None]:
-    """Check the settings and build the app; returns it with the app-level token (Socket Mode)."""
+def checked_pulse_settings(settings: Settings) -> PulseSettings:
+    """The pulse settings, or one line naming the setting that is wrong (K below 3, a time
+    zone nobody knows): a pulse that would run on them must not start at all."""
+    from bot.pulse import pulse_settings
+    from flows.pulse import PulseInputError, check_timezone
+
+    try:
+        check_timezone(settings.maturity_timezone)
+    except PulseInputError:
+        raise UsageError(
+            f"MATURITY_TIMEZONE: unknown time zone {settings.maturity_timezone!r}"
+        ) from None
+    try:
+        return pulse_settings(settings)
+    except ValueError as exc:
+        raise UsageError(f"MATURITY_PULSE_MIN_RESPONSES: {exc}") from None
+
+
+def client_from_settings(
+    settings: Settings, *, http: bool
+) -> tuple[WebClient, str | None, str | None]:
+    """Check the settings; returns the Web API client, the signing secret (HTTP mode) and the
+    app-level token (Socket Mode)."""
     bot_token = _required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
     signing_secret = app_token = None
     if http:
@@ -485,27 +525,67 @@ def app_from_settings(
     api_url = settings.slack_api_url
     if api_url and not api_url.startswith(("http://", "https://")):
         raise UsageError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
-    client = make_client(bot_token, api_url)
+    return make_client(bot_token, api_url), signing_secret, app_token
+
+
+def checked_app(
+    service: AssessmentService,
+    client: WebClient,
+    signing_secret: str | None,
+    pulse: SlackPulse | None = None,
+) -> App:
+    """`build_app`, with Slack's refusal of the token (auth.test) as one line for the user."""
     try:
-        app = build_app(service, client, signing_secret)
+        return build_app(service, client, signing_secret, pulse=pulse)
     except BoltError as exc:
         raise UsageError(f"Slack refused the bot token: {exc}") from None
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach the Slack Web API at {client.base_url}: {exc}") from None
-    return app, app_token
+
+
+def app_from_settings(
+    settings: Settings, service: AssessmentService, *, http: bool
+) -> tuple[App, str | None]:
+    """Check the settings and build the app; returns it with the app-level token (Socket Mode)."""
+    client, signing_secret, app_token = client_from_settings(settings, http=http)
+    return checked_app(service, client, signing_secret), app_token
 
 
 def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
-    """`maturity-bot slack [--http --port N]`: run until interrupted."""
+    """`maturity-bot slack [--http --port N]`: the app and, next to it, the team pulse's
+    scheduler; run until interrupted (Ctrl-C or SIGTERM), then stop the scheduler cleanly."""
+    from bot.slack_pulse import SlackPulse
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app, app_token = app_from_settings(settings, service, http=args.http)
-    if args.http:
-        import uvicorn
+    client, signing_secret, app_token = client_from_settings(settings, http=args.http)
+    pulse = SlackPulse.create(service, client, checked_pulse_settings(settings))
+    app = checked_app(service, client, signing_secret, pulse)
+    _stop_on_sigterm()
+    try:
+        pulse.start()
+        if args.http:
+            import uvicorn
 
-        log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
-        uvicorn.run(web_app(app), host=args.host, port=args.port, log_level="info")
-    else:
-        socket_mode_handler(app, app_token).start()
+            log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
+            uvicorn.run(web_app(app), host=args.host, port=args.port, log_level="info")
+        else:
+            socket_mode_handler(app, app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pulse.stop()
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """Let SIGTERM (a service manager's stop) interrupt like Ctrl-C, so the pulse scheduler is
+    stopped, not killed: Socket Mode blocks in the main thread until interrupted, and uvicorn,
+    after its own graceful shutdown, re-raises the signal to the handler it found."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)

@@ -58,6 +58,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "De export kon niet worden geüpload; probeer het later opnieuw.",
         "en": "The export could not be uploaded; please try again later.",
     },
+    "pulse_in_channel_only": {
+        "nl": "Een pulse is voor een team: typ /maturity pulse in het kanaal van het team "
+        "(nodig mij eerst uit met /invite @Maturity Bot). De leden krijgen de vragen dan hier, "
+        "in een privébericht, en het kanaal ziet alleen de anonieme totalen.",
+        "en": "A pulse is for a team: type /maturity pulse in the team's channel (invite me "
+        "first with /invite @Maturity Bot). Members then get the questions here, in a direct "
+        "message, and the channel only sees the anonymous totals.",
+    },
+    "pulse_slack_note": {
+        "nl": "In Slack typ je dit als /maturity pulse ... in het kanaal van het team, "
+        "bijvoorbeeld /maturity pulse start groeimodel weekly di 10:00. Nodig mij uit in het "
+        "kanaal (/invite @Maturity Bot), zodat ik de resultaten daar kan plaatsen.",
+        "en": "In Slack you type this as /maturity pulse ... in the team's channel, for example "
+        "/maturity pulse start groeimodel weekly tue 10:00. Invite me to the channel "
+        "(/invite @Maturity Bot) so I can post the results there.",
+    },
+    "pulse_unavailable": {
+        "nl": "Pulse-checks draaien niet in deze installatie van de bot.",
+        "en": "Pulse checks are not running in this installation of the bot.",
+    },
     "home_title": {"nl": "Maturity Bot", "en": "Maturity Bot"},
     "home_intro": {
         "nl": "Ontdek hoe volwassen je organisatie social media inzet, en wat de volgende stap "

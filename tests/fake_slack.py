@@ -3,8 +3,11 @@
 Three parts, reusable by any Slack feature:
 - `FakeSlack`: the Web API (`base_url` for slack_sdk's WebClient). It records every call and
   answers like Slack does (auth.test, chat.postMessage/update/postEphemeral, views.publish,
-  users.info, conversations.open, the three steps of files upload v2, response_url posts), and
-  can be told to fail a method (HTTP 429 with Retry-After, 500, or an `ok: false` error).
+  users.info, users.list, conversations.open, conversations.members, apps.connections.open, the
+  three steps of files upload v2, response_url posts), and can be told to fail a method (HTTP 429
+  with Retry-After, 500, or an `ok: false` error) or to enforce a rate limit like Slack's.
+  A workspace directory (`add_user`, `add_channel`) feeds users.list, users.info and
+  conversations.members, paginated with cursors as Slack does.
 - `SlackSender`: what Slack sends to an app over HTTP: signed slash commands, block_actions and
   Events API callbacks (signature as Slack specifies: HMAC-SHA256 over `v0:timestamp:body`).
 - `serve_asgi`: runs an ASGI app (e.g. the Bolt app behind Starlette) with uvicorn in a thread.
@@ -89,6 +92,59 @@ class Failure:
 
 
 @dataclass
+class Member:
+    """A workspace user as users.list / users.info describe them (the fields the bot reads)."""
+
+    id: str
+    name: str
+    is_bot: bool = False
+    deleted: bool = False
+    is_admin: bool = False
+    is_owner: bool = False
+    locale: str = "en-US"
+
+    def as_json(self, include_locale: bool) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": False,
+        }
+        if include_locale:
+            info["locale"] = self.locale
+        return info
+
+
+class _Bucket:
+    """A GCRA token bucket: `rate` calls per second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.tat = 0.0
+
+    def admit(self, now: float) -> float:
+        """0 when the call is allowed (and counted); else the seconds until it would be."""
+        tat = max(self.tat, now)
+        if tat - now > self.tolerance:
+            return tat - self.tolerance - now
+        self.tat = tat + self.interval
+        return 0.0
+
+
+@dataclass
+class RateLimit:
+    rate: float
+    burst: int
+    per_channel: bool
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+
+@dataclass
 class Message:
     channel: str
     ts: str
@@ -107,6 +163,13 @@ class FakeSlack:
         self.files: list[dict[str, Any]] = []
         self.locales: dict[str, str] = {}
         """users.info locale per user id (default en-US)."""
+        self.directory: dict[str, Member] = {}
+        """The workspace's users (add_user), for users.list and users.info."""
+        self.channels: dict[str, list[str]] = {}
+        """Channel id -> member user ids (add_channel), for conversations.members."""
+        self.socket_url = "ws://127.0.0.1:9/"
+        """What apps.connections.open answers (a closed port: Socket Mode keeps retrying)."""
+        self._limits: dict[str, RateLimit] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, threading.Event] = {}
         self._lock = threading.Condition()
@@ -176,6 +239,42 @@ class FakeSlack:
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, headers, body, times))
+
+    def add_user(
+        self,
+        user: str,
+        *,
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        locale: str | None = None,
+    ) -> Member:
+        """A user in the workspace directory (users.list; users.info with the role flags)."""
+        member = Member(
+            user,
+            user.lower(),
+            is_bot=is_bot,
+            deleted=deleted,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            locale=locale or self.locales.get(user, "en-US"),
+        )
+        with self._lock:
+            self.directory[user] = member
+        return member
+
+    def add_channel(self, channel: str, members: list[str]) -> None:
+        """A channel and its member ids (humans, bots and deactivated users alike, as Slack)."""
+        with self._lock:
+            self.channels[channel] = list(members)
+
+    def limit(self, method: str, rate: float, burst: int = 1, *, per_channel: bool = False) -> None:
+        """Enforce a rate limit on `method` as Slack does: calls beyond `rate` per second (after
+        a burst of `burst`) get HTTP 429 with Retry-After; `per_channel` keeps one bucket per
+        `channel` parameter (chat.postMessage's 1 message per second per channel)."""
+        with self._lock:
+            self._limits[method] = RateLimit(rate, burst, per_channel)
 
     def hold(self, method: str) -> threading.Event:
         """Make calls of `method` wait (up to 10 s) until the returned event is set: shows what
@@ -257,7 +356,7 @@ class FakeSlack:
             gate.wait(timeout=10)
 
         with self._lock:
-            failure = self._take_failure(method)
+            failure = self._take_failure(method) or self._over_limit(method, params)
             if failure is not None:
                 status, headers, payload = failure.status, failure.headers, failure.body
             elif path.startswith("/api/") and not self._authorised(request, params):
@@ -288,6 +387,19 @@ class FakeSlack:
             queue.pop(0)
         return failure
 
+    def _over_limit(self, method: str, params: dict[str, Any]) -> Failure | None:
+        limit = self._limits.get(method)
+        if limit is None:
+            return None
+        key = str(params.get("channel", "")) if limit.per_channel else ""
+        bucket = limit.buckets.setdefault(key, _Bucket(limit.rate, limit.burst))
+        wait = bucket.admit(time.monotonic())
+        if wait <= 0:
+            return None
+        # Slack sends whole seconds; a fraction rounds up so a client that waits is let through
+        retry = max(1, int(wait + 0.999))
+        return Failure(429, {"Retry-After": str(retry)}, {"ok": False, "error": "ratelimited"}, 1)
+
     @staticmethod
     def _authorised(request: BaseHTTPRequestHandler, params: dict[str, Any]) -> bool:
         header = request.headers.get("Authorization", "")
@@ -313,10 +425,26 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
         if method == "users.info":
             user = str(params.get("user", ""))
+            include_locale = str(params.get("include_locale", "")).lower() in ("1", "true")
+            if user in self.directory:
+                return {"ok": True, "user": self.directory[user].as_json(include_locale)}
             info: dict[str, Any] = {"id": user, "team_id": TEAM_ID, "name": user.lower()}
-            if str(params.get("include_locale", "")).lower() in ("1", "true"):
+            if include_locale:
                 info["locale"] = self.locales.get(user, "en-US")
             return {"ok": True, "user": info}
+        if method == "users.list":
+            include_locale = str(params.get("include_locale", "")).lower() in ("1", "true")
+            users = [m.as_json(include_locale) for m in self.directory.values()]
+            page, cursor = _page(users, params)
+            return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "conversations.members":
+            channel = str(params.get("channel", ""))
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            page, cursor = _page(self.channels[channel], params)
+            return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
             channel = str(params.get("channel", ""))
             if channel.startswith("U"):
@@ -362,6 +490,14 @@ class FakeSlack:
         if method.startswith("/response/"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+
+def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str]:
+    """One page of a cursor-paginated list (Slack's default page: 100) and the next cursor."""
+    start = int(params.get("cursor") or 0)
+    size = int(params.get("limit") or 100) or 100
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else "")
 
 
 def _load(value: Any) -> Any:
@@ -420,16 +556,19 @@ class SlackSender:
         *,
         team: str = TEAM_ID,
         channel: str | None = None,
+        channel_name: str | None = None,
         command: str = "/maturity",
         **sign: Any,
     ) -> httpx.Response:
-        """A slash command as Slack posts it (form fields), from the user's DM by default."""
+        """A slash command as Slack posts it (form fields), from the user's DM by default;
+        `channel` (and its `channel_name`) for a command typed in a channel."""
+        in_dm = channel is None or channel.startswith("D")
         fields = {
             "token": "legacy-verification-token",
             "team_id": team,
             "team_domain": "fake",
             "channel_id": channel or f"D{user}",
-            "channel_name": "directmessage",
+            "channel_name": "directmessage" if in_dm else (channel_name or "general"),
             "user_id": user,
             "user_name": user.lower(),
             "command": command,

@@ -1,0 +1,529 @@
+"""Team pulse checks in Slack: the pulse core's `TeamMessenger` over the Web API, the
+`/maturity pulse ...` command typed in a team's channel, and the event loop the core runs on.
+
+No pulse logic lives here. Which rounds open, who is reminded, what a report says and when it is
+withheld are decided by bot/pulse.py against SQLite; this module only lists a channel's humans,
+answers "is this person an admin", delivers DMs with the existing Block Kit rendering
+(`SlackChannel.deliver`) and posts the team's result to the channel.
+
+Why a loop in a thread: Bolt's listeners run in worker threads and the WebClient is synchronous,
+but the pulse core is async and APScheduler's asyncio scheduler needs a running loop. So one
+loop runs in a background thread (`PulseRuntime`): the scheduler's ticks run there, Bolt's
+threads hand commands to it with `run_coroutine_threadsafe(...).result()`, and every Web API call
+leaves the loop through `asyncio.to_thread`.
+
+Why pacing: a round sends each member a DM (conversations.open, then the invitation and the first
+question), so a team of 1,000 means about 3,000 Web API calls in one go. `Pacer` keeps them under
+Slack's published limits before they are made; the WebClient's RateLimitErrorRetryHandler still
+honours a 429's Retry-After if Slack disagrees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.web.slack_response import SlackResponse
+
+from bot.pulse import PulseScheduler, PulseService, PulseSettings
+from bot.service import AssessmentService
+from bot.slack import CHANNEL, external_id
+from bot.slack_blocks import text_message
+from bot.slack_texts import st
+from flows.i18n import DEFAULT_LANGUAGE, t
+from flows.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.slack import SlackChannel
+
+log = logging.getLogger("bot.slack.pulse")
+
+T = TypeVar("T")
+
+PULSE_VERBS = frozenset({"start", "status", "pause", "resume", "stop", "now", "report", "export"})
+"""The words the core acts on; anything else gets its help, to which we add the Slack note."""
+SLACKBOT = "USLACKBOT"
+"""Slackbot is listed as a user with is_bot false; it is never a team member."""
+PAGE_SIZE = 200
+"""Slack recommends at most 200 items per page for users.list and conversations.members."""
+
+
+class SlackSendError(RuntimeError):
+    """A pulse message could not be delivered (the core logs it and goes on with the others)."""
+
+
+# ---- pacing --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rate:
+    """`per_second` calls on average, `burst` of them at once."""
+
+    per_second: float
+    burst: int = 1
+
+
+def _slack_rates() -> dict[str, Rate]:
+    # https://docs.slack.dev/apis/web-api/rate-limits, read conservatively: Tier 2 is "20+ per
+    # minute", Tier 3 "50+", Tier 4 "100+"; chat.postMessage is 1 per second per channel with
+    # short bursts, under a workspace-wide cap of "several hundred per minute".
+    return {
+        "chat.postMessage": Rate(4.0, 10),  # workspace-wide: 240 a minute
+        "conversations.open": Rate(50 / 60, 10),  # Tier 3
+        "users.list": Rate(20 / 60, 3),  # Tier 2
+        "users.info": Rate(100 / 60, 10),  # Tier 4
+        "conversations.members": Rate(100 / 60, 10),  # Tier 4
+        "files.getUploadURLExternal": Rate(20 / 60, 3),
+        "files.completeUploadExternal": Rate(20 / 60, 3),
+    }
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The limits the pulse's Web API calls are paced under."""
+
+    per_channel: Rate = Rate(1.0, 3)
+    """chat.postMessage into one channel (an invitation and its first question are a burst)."""
+    per_method: Mapping[str, Rate] = field(default_factory=_slack_rates)
+
+    def scaled(self, factor: float) -> Pacing:
+        """Every rate times `factor`: for a fake Slack that enforces the same scaled limits, so
+        a benchmark or test shows the pacing without waiting Slack's real minutes."""
+        return replace(
+            self,
+            per_channel=Rate(self.per_channel.per_second * factor, self.per_channel.burst),
+            per_method={
+                m: Rate(r.per_second * factor, r.burst) for m, r in self.per_method.items()
+            },
+        )
+
+    def minimum_seconds(self, calls: Mapping[str, int]) -> float:
+        """The least time `calls` (method -> count) can take under these limits: the slowest
+        method's count beyond its burst, at its rate. What a fan-out is measured against."""
+        slowest = 0.0
+        for method, count in calls.items():
+            rate = self.per_method.get(method)
+            if rate is not None and count > rate.burst:
+                slowest = max(slowest, (count - rate.burst) / rate.per_second)
+        return slowest
+
+
+class _Bucket:
+    """GCRA (a token bucket kept as one timestamp): `tat` is when the bucket is empty again."""
+
+    __slots__ = ("interval", "tolerance", "tat")
+
+    def __init__(self, rate: Rate) -> None:
+        self.interval = 1.0 / rate.per_second
+        self.tolerance = (rate.burst - 1) * self.interval
+        self.tat = 0.0
+
+    def earliest(self, now: float) -> float:
+        return max(now, self.tat - self.tolerance)
+
+    def take(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
+
+
+class Pacer:
+    """Waits before each Web API call until every limit that applies lets it through.
+
+    Thread-safe: each caller reserves its slot under a lock and sleeps outside it, so calls
+    from several threads queue up in order instead of all waking at once and hitting a 429.
+    """
+
+    MAX_CHANNELS = 10_000
+    """Per-channel buckets kept before the idle ones are dropped (memory stays bounded)."""
+
+    def __init__(
+        self,
+        pacing: Pacing | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.pacing = pacing or Pacing()
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._methods = {m: _Bucket(r) for m, r in self.pacing.per_method.items()}
+        self._channels: dict[str, _Bucket] = {}
+
+    def wait(self, method: str, channel: str | None = None) -> float:
+        """Block until `method` (into `channel`) may be called; returns the seconds waited."""
+        with self._lock:
+            now = self.clock()
+            buckets = []
+            if method in self._methods:
+                buckets.append(self._methods[method])
+            if method == "chat.postMessage" and channel:
+                buckets.append(self._channel(channel, now))
+            at = max((b.earliest(now) for b in buckets), default=now)
+            for bucket in buckets:
+                bucket.take(at)
+        delay = at - now
+        if delay > 0:
+            self.sleep(delay)
+        return delay
+
+    def _channel(self, channel: str, now: float) -> _Bucket:
+        bucket = self._channels.get(channel)
+        if bucket is None:
+            if len(self._channels) >= self.MAX_CHANNELS:
+                self._channels = {c: b for c, b in self._channels.items() if b.tat > now}
+            bucket = self._channels[channel] = _Bucket(self.pacing.per_channel)
+        return bucket
+
+
+class PacedClient(WebClient):
+    """A WebClient whose every Web API call waits for the pacer first (files upload v2's
+    steps included); rate-limit retries stay with the client's RateLimitErrorRetryHandler."""
+
+    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+
+    @classmethod
+    def like(cls, client: WebClient, pacer: Pacer) -> PacedClient:
+        """The same token, URL, timeout and retry handlers as `client`, paced."""
+        return cls(
+            pacer=pacer,
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=dict(client.headers),
+            retry_handlers=list(client.retry_handlers),
+        )
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        args = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
+        self.pacer.wait(api_method, args.get("channel"))
+        return super().api_call(api_method, **kwargs)
+
+
+# ---- the messenger -------------------------------------------------------------------------
+def user_part(member: str) -> str:
+    """`T123:U456` (our member id, see `external_id`) -> the Slack user id `U456`."""
+    return member.rsplit(":", 1)[-1]
+
+
+class SlackTeamMessenger:
+    """The pulse core's TeamMessenger for Slack. A team is a channel; its members are the
+    channel's humans; a member is `external_id(workspace, user)`, as in the DM channel, so the
+    pulse DM and the member's button presses are the same user to the service."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        client: WebClient,
+        service: AssessmentService,
+        slack: SlackChannel | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        from bot.slack import SlackChannel
+
+        self.client = client
+        self.service = service
+        self.slack = slack or SlackChannel(service)
+        self.page_size = page_size
+        self._workspace: str | None = None
+        self._dms: dict[str, str] = {}
+        """Slack user id -> the DM's channel id: a reminder does not reopen the DM."""
+
+    # ---- TeamMessenger -------------------------------------------------------------------
+    async def members(self, team: str) -> list[str]:
+        return await asyncio.to_thread(self._members, team)
+
+    async def is_admin(self, team: str, user: str, creator: str | None) -> bool:
+        """The pulse's creator, anyone while there is no pulse yet (they become its creator), and
+        workspace admins and owners (users.info); nobody else."""
+        if creator is None or user == creator:
+            return True
+        return await asyncio.to_thread(self._workspace_admin, user)
+
+    async def send_dm(self, member: str, replies: Sequence[Reply]) -> None:
+        await asyncio.to_thread(self._send_dm, member, list(replies))
+
+    async def post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
+        await asyncio.to_thread(self._post_team, team, text, chart_png)
+
+    # ---- the Web API calls (in worker threads) -------------------------------------------
+    def workspace(self) -> str:
+        """The workspace (team) id of the bot token, asked once (auth.test)."""
+        if self._workspace is None:
+            self._workspace = self.client.auth_test()["team_id"]
+        return self._workspace
+
+    def _members(self, team: str) -> list[str]:
+        """The channel's member ids (conversations.members) that are humans: not bots, not
+        deactivated. The directory is read once per call with users.list (paginated), never
+        users.info per member: a team of 1,000 costs a handful of calls, not 1,000."""
+        ids = self._paginate("members", self.client.conversations_members, channel=team)
+        humans: dict[str, str | None] = {}
+        for user in self._paginate("members", self.client.users_list, include_locale=True):
+            if user.get("is_bot") or user.get("deleted") or user.get("id") == SLACKBOT:
+                continue
+            humans[user["id"]] = user.get("locale")
+        workspace = self.workspace()
+        members = []
+        for user_id in dict.fromkeys(ids):  # unique, in Slack's order
+            if user_id not in humans:
+                continue
+            member = external_id(workspace, user_id)
+            locale = humans[user_id]
+            if locale and self.service.language(CHANNEL, member) is None:
+                # first contact: their pulse DM comes in their Slack language, as a DM would
+                self.service.set_language(CHANNEL, member, locale)
+            members.append(member)
+        return members
+
+    def _paginate(self, key: str, method: Callable[..., SlackResponse], **params: Any) -> list:
+        items: list = []
+        cursor: str | None = None
+        while True:
+            page = method(limit=self.page_size, cursor=cursor, **params)
+            items += page.get(key) or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return items
+
+    def _workspace_admin(self, member: str) -> bool:
+        info = self.slack.safely(
+            "users.info", lambda: self.client.users_info(user=user_part(member))
+        )
+        if info is None:
+            return False  # cannot tell: refuse, the caller can try again
+        user = info.get("user") or {}
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def _send_dm(self, member: str, replies: list[Reply]) -> None:
+        user_id = user_part(member)
+        dm = self._dms.get(user_id) or self.slack.open_dm(self.client, user_id)
+        if dm is None:
+            raise SlackSendError(f"cannot open a direct message with {member}")
+        self._dms[user_id] = dm
+        lang = self.service.language(CHANNEL, member) or DEFAULT_LANGUAGE
+        self.slack.deliver(self.client, dm, replies, lang, None)
+
+    def _post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
+        message = text_message(text)
+        posted = self.slack.safely(
+            "chat.postMessage",
+            lambda: self.client.chat_postMessage(channel=team, **message.as_kwargs()),
+        )
+        if posted is None:
+            raise SlackSendError(f"cannot post in channel {team} (is the bot invited?)")
+        if chart_png is not None:
+            title = text.split("\n", 1)[0]
+            self.slack.upload_png(self.client, team, chart_png, f"pulse-{team}", title)
+
+
+# ---- the loop ------------------------------------------------------------------------------
+class _OneTickAtATime(PulseScheduler):
+    """The core's scheduler, with each tick under the runtime's lock: a `pulse now` tick and a
+    scheduled tick must not both send the invitations still marked unsent (double DMs)."""
+
+    def __init__(
+        self,
+        pulse: PulseService,
+        messenger: SlackTeamMessenger,
+        lock: asyncio.Lock,
+        interval: float,
+    ) -> None:
+        super().__init__(pulse, messenger, interval)
+        self.lock = lock
+
+    async def _tick(self) -> None:
+        async with self.lock:
+            await super()._tick()
+
+
+class PulseRuntime:
+    """One asyncio loop in a background thread, running the pulse core for Slack.
+
+    `start` starts the loop (and, unless `scheduled=False`, the core's PulseScheduler on it);
+    `command` and `tick` are called from any thread and wait for the result; `stop` stops the
+    scheduler, lets running work finish for up to `grace` seconds, and closes the loop.
+    """
+
+    def __init__(
+        self,
+        pulse: PulseService,
+        messenger: SlackTeamMessenger,
+        *,
+        interval: float = 30.0,
+        scheduled: bool = True,
+    ) -> None:
+        self.pulse = pulse
+        self.messenger = messenger
+        self.interval = interval
+        self.scheduled = scheduled
+        self.scheduler: PulseScheduler | None = None
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and self._loop.is_running()
+
+    def start(self) -> None:
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="pulse-loop", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if self.scheduled:
+            self.call(self._start_scheduler())
+            log.info("pulse scheduler started (a tick every %s s)", self.interval)
+
+    async def _start_scheduler(self) -> None:
+        self.scheduler = _OneTickAtATime(self.pulse, self.messenger, self._lock, self.interval)
+        self.scheduler.start()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the loop and wait for its result (from a thread that is not the loop)."""
+        if not self.running:
+            coro.close()
+            raise RuntimeError("the pulse runtime is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _exclusive(self, coro: Coroutine[Any, Any, T]) -> T:
+        async with self._lock:
+            return await coro
+
+    def command(self, team: str, team_name: str, user: str, words: list[str], lang: str) -> str:
+        """`PulseService.command`; `now` runs a tick, so it waits for any tick in progress."""
+        coro = self.pulse.command(self.messenger, team, team_name, user, words, lang)
+        if words and words[0].lower() == "now":
+            return self.call(self._exclusive(coro))
+        return self.call(coro)
+
+    def tick(self, now: datetime | None = None) -> None:
+        """One tick at `now` (default: the pulse's clock), as the scheduler would run it."""
+        self.call(self._exclusive(self.pulse.tick(self.messenger, now)))
+
+    def stop(self, grace: float = 10.0) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(self._shutdown(grace), loop)
+            try:
+                future.result(timeout=grace + 30)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=grace + 30)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = self._thread = None
+        log.info("pulse scheduler stopped")
+
+    async def _shutdown(self, grace: float) -> None:
+        """No new ticks; running ones get `grace` seconds, then are cancelled between sends (a
+        send in progress finishes in its thread; unsent invitations stay unsent in SQLite and go
+        out on the next start)."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.get_running_loop().shutdown_default_executor()
+
+
+# ---- the command in a channel ----------------------------------------------------------------
+def in_dm(body: dict[str, Any]) -> bool:
+    return str(body.get("channel_id", "")).startswith("D") or (
+        body.get("channel_name") == "directmessage"
+    )
+
+
+class SlackPulse:
+    """The pulse part of the Slack app: builds the runtime and answers `/maturity pulse ...`."""
+
+    def __init__(
+        self,
+        pulse: PulseService,
+        messenger: SlackTeamMessenger,
+        *,
+        interval: float = 30.0,
+        scheduled: bool = True,
+    ) -> None:
+        self.pulse = pulse
+        self.messenger = messenger
+        self.runtime = PulseRuntime(pulse, messenger, interval=interval, scheduled=scheduled)
+
+    @classmethod
+    def create(
+        cls,
+        service: AssessmentService,
+        client: WebClient,
+        settings: PulseSettings,
+        *,
+        pacing: Pacing | None = None,
+        **kwargs: Any,
+    ) -> SlackPulse:
+        """The pulse service over `service` (its pulse models registered with the engine, so a
+        member's answers work after a restart) and a paced copy of the app's client."""
+        pulse = PulseService(service, settings)
+        messenger = SlackTeamMessenger(PacedClient.like(client, Pacer(pacing)), service)
+        return cls(pulse, messenger, **kwargs)
+
+    def start(self) -> None:
+        self.runtime.start()
+
+    def stop(self) -> None:
+        self.runtime.stop()
+
+    def on_command(
+        self, slack: SlackChannel, body: dict[str, Any], client: WebClient, respond: Any
+    ) -> None:
+        """`/maturity pulse ...`: in a channel the core's reply goes to the channel (only the
+        person refused sees a refusal); in a DM it says to use the team's channel."""
+        team_id, user_id = body["team_id"], body["user_id"]
+        lang = slack.lang_for(client, team_id, user_id)
+        if in_dm(body):
+            dm = slack.open_dm(client, user_id) or body.get("channel_id", "")
+            slack.post(client, dm, text_message(st("pulse_in_channel_only", lang)))
+            return
+        channel_id = body.get("channel_id", "")
+        name = body.get("channel_name") or ""
+        team_name = f"#{name}" if name and name != "privategroup" else channel_id
+        words = (body.get("text") or "").split()[1:]
+        reply = self.runtime.command(
+            channel_id, team_name, external_id(team_id, user_id), words, lang
+        )
+        refused = reply == t("pulse_not_admin", lang)
+        if not words or words[0].lower() not in PULSE_VERBS:
+            reply = f"{reply}\n\n{st('pulse_slack_note', lang)}"
+        message = text_message(reply)
+        answered = slack.safely(
+            "respond",
+            lambda: respond(
+                text=message.text,
+                blocks=list(message.blocks),
+                response_type="ephemeral" if refused else "in_channel",
+            ),
+        )
+        if getattr(answered, "status_code", None) != 200 and not refused:
+            # the response_url can expire (30 minutes) during a long `pulse now`: post instead
+            slack.post(client, channel_id, message)
