@@ -93,10 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_slack_settings(settings, http=args.http)  # before a database file is made
             return run_slack(settings, args, open_service(settings, args.db))
         if command == "telegram":
-            from bot.telegram import check_token, check_url, run_telegram
+            from bot.telegram import check_pulse, check_token, check_url, run_telegram
 
             check_token(settings.telegram_bot_token)  # before a database file is made
             check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
+            check_pulse(settings)
             return run_telegram(settings, args, open_service(settings, args.db))
     except (ModelFileError, StorageError, UsageError) as exc:
         print(f"maturity-bot: error: {exc}", file=sys.stderr)

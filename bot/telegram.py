@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -41,6 +41,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.charts import matrix_png, radar_png
 from bot.cli import UsageError
+from bot.pulse import PulseService, PulseSettings, pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
 from bot.telegram_render import (
@@ -64,7 +65,11 @@ from bot.telegram_texts import tt
 from flows.events import COMMANDS, Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language
 from flows.model_schema import LANGUAGES
+from flows.pulse import PulseInputError, check_timezone
 from flows.replies import Answered, Reply, ResultCard, Say
+
+if TYPE_CHECKING:  # bot.telegram_pulse builds on this module
+    from bot.telegram_pulse import ChatPacer, TelegramPulse
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -74,6 +79,8 @@ EXPORT_FILE = "maturity-bot-export.json"
 POLL_TIMEOUT = 30
 """Seconds a getUpdates long poll may wait for an update."""
 
+PULSE_DEEP_LINK = "pulse"
+"""`/start pulse`: a pulse member opening the private chat from the join button's link."""
 FORGET_WORDS = {"forget", "vergeet"}
 EXPORT_WORDS = {"export", "exporteer"}
 LANG_WORDS = {word for word, kind in COMMANDS.items() if kind is Kind.LANG}
@@ -167,16 +174,32 @@ def command_word(text: str) -> tuple[str, str | None, str] | None:
 class TelegramChannel:
     """The update handler. Holds the service only: no conversation state of its own."""
 
-    def __init__(self, service: AssessmentService) -> None:
+    def __init__(self, service: AssessmentService, pacer: ChatPacer | None = None) -> None:
+        """`pacer`: spaces the messages into each chat (the pulse's sends to whole teams);
+        replies to a user's own press or message go out at once."""
         self.service = service
         self.locks = UserLocks()
+        self.pacer = pacer
+        self.pulse: TelegramPulse | None = None
+        """Team pulse checks (`/pulse`, the join button), set by `build_application`."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every update PTB receives (one TypeHandler, no ConversationHandler: the state is the
-        service's), one at a time per user."""
+        service's), one at a time per user; pulse commands and join presses one at a time per
+        chat instead, so a long `/pulse now` in a group does not hold up its sender's private
+        chat."""
         user = update.effective_user
         if user is None or user.is_bot:
             return  # channel posts, other bots: nobody to assess
+        chat = update.effective_chat
+        if (
+            self.pulse is not None
+            and chat is not None
+            and self.pulse.wants(update, context.bot.username)
+        ):
+            async with self.locks.hold(chat.id):
+                await self.pulse.on_update(update, context.bot)
+            return
         async with self.locks.hold(user.id):
             if update.callback_query is not None:
                 await self.on_press(update, update.callback_query, context.bot)
@@ -224,6 +247,10 @@ class TelegramChannel:
         if command is not None and command[0] in LANG_WORDS and not command[2]:
             if await self.first_delivery(update):
                 await self.send(bot, chat_id, language_choice(await self.language(user)))
+            return
+        if command is not None and command[0] == "start" and command[2] == PULSE_DEEP_LINK:
+            if await self.first_delivery(update):  # from the join button: the chat is open now
+                await self.send(bot, chat_id, notice(tt("pulse_ready", await self.language(user))))
             return
         if command is not None:  # drop the @BotName that from_text would keep in an argument
             text = "/" + command[0] + (" " + command[2] if command[2] else "")
@@ -395,6 +422,8 @@ class TelegramChannel:
         return first
 
     async def send(self, bot: Any, chat_id: int, message: TelegramMessage) -> Message | None:
+        if self.pacer is not None:
+            await self.pacer.wait(chat_id)
         return await self.call(
             "sendMessage",
             bot.send_message(
@@ -403,6 +432,8 @@ class TelegramChannel:
         )
 
     async def send_photo(self, bot: Any, chat_id: int, png: bytes, title: str, key: str) -> None:
+        if self.pacer is not None:
+            await self.pacer.wait(chat_id)
         await self.call(
             "sendPhoto",
             bot.send_photo(
@@ -451,21 +482,32 @@ def build_application(
     base_url: str | None = None,
     base_file_url: str | None = None,
     rate_limiter: RetryingRateLimiter | None = None,
+    pulse: TelegramPulse | None = None,
 ) -> Application:
-    """The PTB Application with our one handler; no network until it is initialised."""
+    """The PTB Application with our one handler; no network until it is initialised.
+
+    `pulse` (default: the pulse with default settings) answers `/pulse` and the join button;
+    its scheduler starts and stops with the Application through the post_init and post_stop
+    hooks, which `serve` runs as `run_polling` would."""
+    from bot.telegram_pulse import TelegramPulse
+
     builder = (
         ApplicationBuilder()
         .token(token)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(64)
-        .job_queue(None)  # nothing is scheduled: state and timing live in SQLite and Telegram
+        .job_queue(None)  # timing lives in SQLite; the pulse has its own APScheduler
     )
     if base_url:
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
+    pulse = pulse or TelegramPulse(PulseService(service))
+    builder = builder.post_init(pulse.post_init).post_stop(pulse.post_stop)
     app = builder.build()
     channel = TelegramChannel(service)
+    pulse.attach(app.bot, channel)
+    channel.pulse = pulse
     app.add_handler(TypeHandler(Update, channel.on_update))
     app.add_error_handler(channel.on_error)
     return app
@@ -501,30 +543,47 @@ async def serve(
     webhook: WebhookConfig | None = None,
     poll_timeout: float = POLL_TIMEOUT,
 ) -> None:
-    """Run the bot until `stop` is set: getMe, the command menu, then polling or the webhook."""
+    """Run the bot until `stop` is set: getMe, the command menu, then polling or the webhook.
+
+    The Application's post_init and post_stop hooks (the pulse scheduler) run here as in
+    `run_polling`: post_init before updates are fetched, post_stop after the Application has
+    stopped, while the bot can still send."""
     async with app:
         await register_commands(app.bot)
-        if webhook is not None:
-            await app.updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
-                secret_token=webhook.secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            log.info("webhook: listening on %s:%s/%s", webhook.listen, webhook.port, webhook.path)
-        else:
-            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
-            log.info("polling Telegram as @%s", app.bot.username)
-        await app.start()
+        if app.post_init is not None:
+            await app.post_init(app)
         try:
-            await stop.wait()
+            await _receive(app, stop, webhook, poll_timeout)
         finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
+
+
+async def _receive(
+    app: Application, stop: asyncio.Event, webhook: WebhookConfig | None, poll_timeout: float
+) -> None:
+    """Fetch and handle updates (polling or the webhook) until `stop` is set."""
+    if webhook is not None:
+        await app.updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("webhook: listening on %s:%s/%s", webhook.listen, webhook.port, webhook.path)
+    else:
+        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        log.info("polling Telegram as @%s", app.bot.username)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
 
 
 def check_token(value: SecretStr | None) -> str:
@@ -538,6 +597,20 @@ def check_token(value: SecretStr | None) -> str:
             "TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<35 characters> from @BotFather"
         )
     return token
+
+
+def check_pulse(settings: Settings) -> PulseSettings:
+    """The pulse settings, or one line naming the one that is wrong."""
+    try:
+        check_timezone(settings.maturity_timezone)
+    except PulseInputError:
+        raise UsageError(
+            f"MATURITY_TIMEZONE is not a known time zone: {settings.maturity_timezone!r}"
+        ) from None
+    try:
+        return pulse_settings(settings)
+    except ValueError as exc:
+        raise UsageError(f"MATURITY_PULSE_MIN_RESPONSES: {exc}") from None
 
 
 def check_url(value: str | None, name: str) -> str | None:
@@ -613,17 +686,22 @@ async def _run(app: Application, webhook: WebhookConfig | None) -> None:
 
 
 def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
-    """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted."""
+    """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted,
+    with the pulse scheduler running beside the updates."""
+    from bot.telegram_pulse import TelegramPulse
+
     token = check_token(settings.telegram_bot_token)
     base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
     base_file_url = check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
     webhook = webhook_config(args, settings) if args.webhook else None
+    pulse = TelegramPulse(PulseService(service, check_pulse(settings)))
     setup_logging(token, webhook.secret if webhook else "")
     app = build_application(
         service,
         token,
         base_url=base_url,
         base_file_url=base_file_url or file_url_for(base_url),
+        pulse=pulse,
     )
     where = base_url or "https://api.telegram.org/bot"
     try:

@@ -44,11 +44,14 @@ DATA_FORGET_YES = "tg:forget:yes"
 DATA_FORGET_NO = "tg:forget:no"
 DATA_LANG = "tg:lang:"
 """+ a language code."""
+DATA_PULSE_JOIN = "tg:pulse:join"
+"""The group's "Join the pulse" button; the group is the pressed message's chat."""
 
 COMMAND_MENU = (
     "start",
     "assess",
     "models",
+    "scan",
     "back",
     "skip",
     "stop",
@@ -56,6 +59,9 @@ COMMAND_MENU = (
     "review",
     "result",
     "history",
+    "remind",
+    "initiatives",
+    "pulse",
     "lang",
     "help",
     "forget",
@@ -296,6 +302,17 @@ def notice(text: str) -> TelegramMessage:
     return messages(esc(text).split("\n"))[0]
 
 
+def notices(text: str) -> list[TelegramMessage]:
+    """A plain text of any length (a team report, a group reply), as one or more messages."""
+    return messages(esc(text).split("\n"))
+
+
+def join_messages(text: str, label: str) -> list[TelegramMessage]:
+    """A group message ending in the pulse's join button (a bot cannot list a group's members,
+    so pressing it is how a member asks for the pulse)."""
+    return messages(esc(text).split("\n"), [[button(label, DATA_PULSE_JOIN)]])
+
+
 def forget_confirm(lang: str) -> TelegramMessage:
     """Erasure asks first: one stray /forget must not wipe a year of results."""
     rows = [
@@ -313,10 +330,14 @@ def language_choice(lang: str) -> TelegramMessage:
 
 def private_notice(lang: str, username: str | None) -> TelegramMessage:
     """For a group: assessments are private, here is the way to the private chat."""
-    rows = []
-    if username:
-        rows = [[InlineKeyboardButton(tt("private_button", lang), url=f"https://t.me/{username}")]]
-    return TelegramMessage(esc(tt("private_only", lang)), markup(rows))
+    link = f"https://t.me/{username}" if username else None
+    return link_notice(tt("private_only", lang), lang, link)
+
+
+def link_notice(text: str, lang: str, link: str | None) -> TelegramMessage:
+    """A notice with a button that opens the private chat with the bot (`link`: t.me/...)."""
+    rows = [[InlineKeyboardButton(tt("private_button", lang), url=link)]] if link else []
+    return TelegramMessage(esc(text), markup(rows))
 
 
 def own_action(data: str) -> tuple[str, str] | None:

@@ -25,9 +25,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "help_note": {
         "nl": "Onder elke vraag staan knoppen; een nummer typen werkt ook. "
         "/forget verwijdert alles wat over jou bewaard is; /export stuurt je daar een kopie "
-        "van.",
+        "van. In een groep start een beheerder met /pulse een teampulse.",
         "en": "Each question has buttons; typing a number works too. "
-        "/forget deletes everything stored about you; /export sends you a copy of it.",
+        "/forget deletes everything stored about you; /export sends you a copy of it. "
+        "In a group, an admin starts a team pulse with /pulse.",
+    },
+    # team pulse checks (the pulse's own texts are in flows/messages.yaml)
+    "pulse_group_only": {
+        "nl": "/pulse hoort in een groep: voeg mij toe aan de groep van je team en typ daar "
+        "/pulse start <model> weekly. De pulsevragen zelf krijg je hier, onder vier ogen.",
+        "en": "/pulse belongs in a group: add me to your team's group and type /pulse start "
+        "<model> weekly there. The pulse questions themselves come here, in private.",
+    },
+    "pulse_open_chat": {
+        "nl": "Je doet mee, maar ik kan je nog geen bericht sturen: open een privégesprek met "
+        "mij en tik op Start, dan komen de pulsevragen daar.",
+        "en": "You have joined, but I cannot message you yet: open a private chat with me and "
+        "tap Start, and the pulse questions will arrive there.",
+    },
+    "pulse_ready": {
+        "nl": "Alles klaar: de pulsevragen van je team komen hier. Typ /start om zelf een "
+        "model te doen.",
+        "en": "All set: your team's pulse questions will arrive here. Type /start to take a "
+        "model yourself.",
     },
     "language_prompt": {
         "nl": "Kies een taal / Choose a language:",
@@ -90,6 +110,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Delete everything stored about you",
     },
     "cmd_export": {"nl": "Je gegevens als bestand", "en": "Your data as a file"},
+    "cmd_scan": {
+        "nl": "Snelle scan: je plek op alle modellen",
+        "en": "Quick scan: your place on every model",
+    },
+    "cmd_initiatives": {
+        "nl": "Je initiatieven in de Groundswell-matrix",
+        "en": "Your initiatives in the Groundswell matrix",
+    },
+    "cmd_remind": {
+        "nl": "Herinnering om opnieuw te meten (/remind model 1|3|6)",
+        "en": "A reminder to measure again (/remind model 1|3|6)",
+    },
+    "cmd_pulse": {
+        "nl": "Teampulse in een groep (/pulse start model weekly)",
+        "en": "Team pulse in a group (/pulse start model weekly)",
+    },
 }
 
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}

@@ -9,6 +9,11 @@ answering a callback query twice). It keeps each chat as the user sees it (edits
 plays the user's side: typed messages and button presses become updates served by getUpdates
 (long polling, offsets confirmed like Telegram) or posted to a webhook.
 
+Groups: a group exists once someone writes in it or `set_member` gives someone a status there
+(getChatMember answers with it: creator, administrator, member, restricted, left, kicked). A
+private chat exists only once its user wrote to the bot: before that, sending there is refused
+with 403 "bot can't initiate conversation with a user", as at Telegram.
+
 Reusable by any Telegram feature: `FakeTelegram` (the server and the chats), `TgUser` and
 `TgChat` (who talks) and `post_webhook` (what Telegram posts to a webhook).
 """
@@ -92,6 +97,58 @@ class TgChat:
 
 def private_chat(user: TgUser) -> TgChat:
     return TgChat(user.id, "private")
+
+
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_change_info",
+    "can_invite_users",
+)
+_RESTRICTED_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+)
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+
+
+def chat_member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A ChatMember as getChatMember returns it, with the fields its status requires."""
+    data: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+        data.update(
+            can_be_edited=False,
+            is_anonymous=False,
+            can_promote_members=False,
+            can_post_stories=False,
+            can_edit_stories=False,
+            can_delete_stories=False,
+        )
+    elif status == "restricted":
+        data.update(dict.fromkeys(_RESTRICTED_RIGHTS, False), is_member=True, until_date=0)
+    elif status == "kicked":
+        data["until_date"] = 0
+    elif status not in ("member", "left"):
+        raise ValueError(f"unknown chat member status {status!r}")
+    return data
 
 
 # ---- messages as the user sees them --------------------------------------------------------------
@@ -296,7 +353,12 @@ class FakeTelegram:
         """setMyCommands per (scope type, language_code)."""
         self.webhook: dict[str, str] = {}
         self.toasts: list[dict[str, Any]] = []
-        """answerCallbackQuery calls that succeeded: id, text, show_alert."""
+        """answerCallbackQuery calls that succeeded: id, text, show_alert, url."""
+        self.users: dict[int, dict[str, Any]] = {}
+        """Every user who wrote or pressed something, as Telegram describes them."""
+        self.groups: dict[int, TgChat] = {}
+        self.members: dict[int, dict[int, str]] = {}
+        """Group chat id -> user id -> status (getChatMember; "member" when not set)."""
         self._pending: list[dict[str, Any]] = []
         """Updates not yet confirmed by a getUpdates offset."""
         self._redelivered: list[dict[str, Any]] = []
@@ -368,6 +430,9 @@ class FakeTelegram:
         test to post it to the bot's webhook."""
         chat = chat or private_chat(user)
         with self._lock:
+            self.users[user.id] = user.to_json()
+            if chat.type != "private":
+                self.groups.setdefault(chat.id, chat)
             message = Msg(
                 next(self._message_ids),
                 chat,
@@ -395,6 +460,7 @@ class FakeTelegram:
         `index`-th button), as the message is shown now: a button that is gone cannot be
         pressed."""
         with self._lock:
+            self.users[user.id] = user.to_json()
             current = self._find(message.chat.id, message.message_id)
             if text is not None:
                 key = current.button(text)
@@ -423,6 +489,16 @@ class FakeTelegram:
             }
             self._queue(update)
         return update
+
+    def set_member(self, chat: TgChat, user: TgUser, status: str = "member") -> None:
+        """`user` is in the group `chat` with `status` (creator, administrator, member,
+        restricted, left, kicked), as getChatMember will say; the group exists from now on."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"unknown chat member status {status!r}")
+        with self._lock:
+            self.users[user.id] = user.to_json()
+            self.groups.setdefault(chat.id, chat)
+            self.members.setdefault(chat.id, {})[user.id] = status
 
     def redeliver(self, update: dict[str, Any]) -> None:
         """Serve an update again with the same update_id, as Telegram does when the bot's
@@ -674,6 +750,13 @@ class FakeTelegram:
             return self.commands.get((scope, params.get("language_code", "")), [])
         if method == "sendChatAction":
             return True
+        if method == "getChatMember":
+            chat = self._chat(params)
+            user_id = int(params.get("user_id") or 0)
+            user = self.users.get(user_id)
+            if user is None:
+                raise ApiError(400, "Bad Request: PARTICIPANT_ID_INVALID")
+            return chat_member(self.members.get(chat.id, {}).get(user_id, "member"), user)
         if method == "sendMessage":
             text, entities = self._text(params, "text", TEXT_LIMIT)
             message = self._new_message(params, text=text, entities=entities)
@@ -734,7 +817,12 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
             self._queries[query_id] = True
             self.toasts.append(
-                {"id": query_id, "text": text, "show_alert": params.get("show_alert") == "true"}
+                {
+                    "id": query_id,
+                    "text": text,
+                    "show_alert": params.get("show_alert") == "true",
+                    "url": params.get("url"),
+                }
             )
             return True
         raise ApiError(404, "Not Found")
@@ -764,6 +852,10 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat not found") from None
         for message in self.chats.get(chat_id, []):
             return message.chat
+        if chat_id in self.groups:
+            return self.groups[chat_id]
+        if chat_id in self.users:  # a user who never wrote to the bot
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         raise ApiError(400, "Bad Request: chat not found")
 
     def _text(self, params: dict[str, str], name: str, limit: int) -> tuple[str, list]:

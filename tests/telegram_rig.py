@@ -4,6 +4,10 @@
 Tests play the user through the fake (type, press) and read what the user sees (the fake's
 chats) and what is stored (the database). `restart()` is a new process as far as the bot can
 tell: a new storage connection, service and Application over the same database file.
+
+The pulse runs on the rig's clock (`clock`, default the real one) and, unless a test gives a
+`pulse_interval`, without its scheduler: `tick(now)` runs one tick on the bot's event loop and
+returns when everything it sent has arrived.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.pulse import PulseService, PulseSettings, utcnow
 from bot.service import AssessmentService
 from bot.storage import Storage
 from bot.telegram import RetryingRateLimiter, WebhookConfig, build_application, serve
+from bot.telegram_pulse import TelegramPulse
 from tests.fake_telegram import TOKEN, FakeTelegram, Msg, TgUser
 
 
@@ -49,12 +57,18 @@ class Rig:
         *,
         webhook: WebhookConfig | None = None,
         scan: Any = None,
+        pulse_settings: PulseSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        pulse_interval: float | None = None,
     ) -> None:
         self.fake = fake
         self.db_path = db_path
         self.models = models
         self.scan = scan
         self.webhook = webhook
+        self.pulse_settings = pulse_settings
+        self.clock = clock
+        self.pulse_interval = pulse_interval
         self._thread: threading.Thread | None = None
         self.start()
 
@@ -62,14 +76,20 @@ class Rig:
     def start(self) -> None:
         self.storage = Storage(self.db_path)
         self.service = AssessmentService(self.storage, self.models, scan=self.scan)
+        self.pulse = PulseService(self.service, self.pulse_settings, clock=self.clock)
+        # no pacing per chat: the tests check what is sent, not how long it takes
+        self.telegram_pulse = TelegramPulse(self.pulse, interval=self.pulse_interval, pace=0)
         self.app = build_application(
             self.service,
             TOKEN,
             base_url=self.fake.base_url,
             base_file_url=self.fake.base_file_url,
-            # short backoff and no overall flood limit: the tests check that retries happen,
-            # not how long they wait
-            rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01, overall_max_rate=0),
+            # short backoff and no flood limits: the tests check that retries happen, not how
+            # long they wait
+            rate_limiter=RetryingRateLimiter(
+                network_retries=2, backoff=0.01, overall_max_rate=0, group_max_rate=0
+            ),
+            pulse=self.telegram_pulse,
         )
         self.loop = asyncio.new_event_loop()
         self.stop_event = asyncio.Event()
@@ -108,6 +128,12 @@ class Rig:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def tick(self, now: datetime | None = None, timeout: float = 30) -> None:
+        """One pulse tick at `now` (default: the rig's clock) on the bot's loop, like the
+        scheduler's; returns when all it sent has been answered by the fake."""
+        done = asyncio.run_coroutine_threadsafe(self.telegram_pulse.tick(now), self.loop)
+        done.result(timeout)
 
     # ---- what the user does ------------------------------------------------------------------
     def say(self, user: TgUser, text: str, **kwargs: Any) -> int:

@@ -1,0 +1,355 @@
+"""Team pulse checks in Telegram: the `TeamMessenger` the pulse core sends through, `/pulse` in
+groups, the "Join the pulse" button, and the scheduler's life inside PTB's event loop.
+
+No pulse logic lives here: schedules, rounds, reminders, anonymity and reports are
+bot/pulse.py's. This module only translates. A team is a group chat (team id = the chat id, team
+name = its title); a member is a Telegram user id, as the rest of the channel stores it. A bot
+cannot list a group's members, so people join by pressing the button; the pulse then reaches them
+in their private chat with the bot, which exists only once they have pressed Start there.
+
+Sending follows Telegram's flood limits: the rate limiter (bot/telegram.py) keeps the bot under
+about 30 messages a second overall and 20 a minute per group and waits out a 429's retry_after;
+`ChatPacer` adds the one-message-a-second per chat. So that pacing one chat does not hold up the
+others, a round's DMs go out from a bounded pool of tasks, and a tick ends only when they are all
+sent. Ticks run one at a time (`TelegramPulse.tick`): the core reads a round's unsent invites
+when a tick starts, so two overlapping ticks could both send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import CallbackQuery, Chat, Message, Update
+from telegram import User as TgUser
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from bot.pulse import PulseScheduler, PulseService
+from bot.telegram import CHANNEL, TelegramChannel, command_word
+from bot.telegram_render import (
+    DATA_PULSE_JOIN,
+    TelegramMessage,
+    join_messages,
+    link_notice,
+    notice,
+    notices,
+    toast,
+)
+from bot.telegram_texts import tt
+from flows.i18n import DEFAULT_LANGUAGE, catalogue, t
+from flows.replies import Reply
+
+TICK_SECONDS = 30.0
+"""How often the scheduler looks for due rounds, reminders and closings."""
+DM_CONCURRENCY = 32
+"""Members whose pulse is being sent at once: with a few messages each, a second apart, enough to
+keep the bot at its overall limit, few enough that people answering meanwhile are not queued
+behind a whole round."""
+STOP_GRACE = 60.0
+"""Seconds a stopping bot waits for a running tick to finish sending."""
+JOIN_WORDS = frozenset({"join", "meedoen"})
+DEEP_LINK = "pulse"
+"""`t.me/<bot>?start=pulse`: a joiner the bot cannot message yet opens the private chat here."""
+ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+
+log = logging.getLogger("bot.telegram.pulse")
+
+
+class ChatPacer:
+    """At most one message per `interval` seconds into any one chat (Telegram allows about one
+    a second per chat and answers bursts with 429s). Each caller reserves the next free slot of
+    its chat before waiting, so concurrent senders never share a slot, and waiting for one chat
+    never holds up another."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        if self.interval <= 0:
+            return
+        now = self.clock()
+        slot = max(now, self._next.get(chat_id, now))
+        self._next[chat_id] = slot + self.interval
+        if len(self._next) > 4096:  # forget chats whose next slot has passed
+            self._next = {chat: at for chat, at in self._next.items() if at > now}
+        if slot > now:
+            await self.sleep(slot - now)
+
+
+class TelegramTeamMessenger:
+    """The pulse core's `TeamMessenger` over the Bot API. Rendering is the channel's own
+    (`TelegramChannel.deliver`), so a pulse question looks and works like any other question."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self, bot: Any, delivery: TelegramChannel, *, concurrency: int = DM_CONCURRENCY
+    ) -> None:
+        """`delivery`: a TelegramChannel with a ChatPacer, used only to render and send."""
+        self.bot = bot
+        self.delivery = delivery
+        self._slots = asyncio.Semaphore(concurrency)
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def members(self, team: str) -> list[str] | None:
+        """None: the Bot API cannot list a group's members; the pulse uses those who joined."""
+        return None
+
+    async def is_admin(self, team: str, user: str, creator: str | None) -> bool:
+        """A group administrator or its owner, as Telegram says now (getChatMember); a failed
+        check refuses, since it guards starting, stopping and exporting."""
+        try:
+            member = await self.bot.get_chat_member(chat_id=int(team), user_id=int(user))
+        except (TelegramError, ValueError) as exc:
+            log.warning("getChatMember for a pulse command failed: %s", type(exc).__name__)
+            return False
+        return member.status in ADMIN_STATUSES
+
+    async def send_dm(self, member: str, replies: Sequence[Reply]) -> None:
+        """Queue the member's messages and return once a sending slot is free; `drain` waits
+        for all of them. A failed send is logged by the channel: the round goes on."""
+        service = self.delivery.service
+        lang = await asyncio.to_thread(service.language, CHANNEL, member)
+        await self._slots.acquire()
+        task = asyncio.create_task(self._send(int(member), list(replies), lang or DEFAULT_LANGUAGE))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, chat_id: int, replies: list[Reply], lang: str) -> None:
+        try:
+            await self.delivery.deliver(self.bot, chat_id, replies, lang)
+        except Exception:  # one member's trouble must not stop the others' sends
+            log.exception("sending a pulse message failed")
+        finally:
+            self._slots.release()
+
+    async def post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
+        """The team result in the group: the text, then the chart as a photo."""
+        chat_id = int(team)
+        for message in notices(text):
+            await self.delivery.send(self.bot, chat_id, message)
+        if chart_png is not None:
+            title = text.split("\n", 1)[0]
+            await self.delivery.send_photo(self.bot, chat_id, chart_png, title, "pulse")
+
+    async def drain(self) -> None:
+        """Wait until every queued DM is sent (or has failed)."""
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    def cancel(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+
+
+class TelegramPulse:
+    """The pulse in a running Telegram bot: `/pulse` and the join button (called by
+    `TelegramChannel.on_update`), serialised ticks, and the scheduler started and stopped with
+    the Application (its post_init and post_stop hooks, which `bot.telegram.serve` runs)."""
+
+    def __init__(
+        self,
+        pulse: PulseService,
+        *,
+        interval: float | None = TICK_SECONDS,
+        pace: float = 1.0,
+        concurrency: int = DM_CONCURRENCY,
+        stop_grace: float = STOP_GRACE,
+    ) -> None:
+        """`interval`: seconds between scheduled ticks (None: no scheduler, ticks only through
+        `tick`); `pace`: seconds between two messages into one chat."""
+        self.pulse = pulse
+        self.interval = interval
+        self.pace = pace
+        self.concurrency = concurrency
+        self.stop_grace = stop_grace
+        self.ticks = asyncio.Lock()
+        self.scheduler: PulseScheduler | None = None
+        self._channel: TelegramChannel | None = None
+        self._messenger: TelegramTeamMessenger | None = None
+
+    def attach(self, bot: Any, channel: TelegramChannel) -> None:
+        """Bind to the Application's bot and update handler (done by `build_application`)."""
+        self._channel = channel
+        delivery = TelegramChannel(self.pulse.service, pacer=ChatPacer(self.pace))
+        self._messenger = TelegramTeamMessenger(bot, delivery, concurrency=self.concurrency)
+
+    @property
+    def channel(self) -> TelegramChannel:
+        if self._channel is None:
+            raise RuntimeError("TelegramPulse is not attached to an Application")
+        return self._channel
+
+    @property
+    def messenger(self) -> TelegramTeamMessenger:
+        if self._messenger is None:
+            raise RuntimeError("TelegramPulse is not attached to an Application")
+        return self._messenger
+
+    # ---- the clock -----------------------------------------------------------------------------
+    async def tick(self, now: Any = None) -> None:
+        """One pulse tick with everything it sends delivered, never two at once."""
+        async with self.ticks:
+            try:
+                await self.pulse.tick(self.messenger, now)
+            finally:
+                await self.messenger.drain()
+
+    async def post_init(self, app: Any) -> None:
+        """Start the scheduler inside the running loop; its first tick is now, so a round that
+        fell due while the bot was down runs at start (once: the core's round row is the
+        claim)."""
+        if self.interval:
+            self.scheduler = SerialScheduler(self, self.interval)
+            self.scheduler.start()
+            log.info("pulse scheduler started (every %s s)", self.interval)
+
+    async def post_stop(self, app: Any) -> None:
+        """Stop the scheduler and let a running tick finish its sends while the bot can still
+        send; after `stop_grace` seconds what is left is cancelled."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        if self._messenger is None:
+            return
+        try:
+            async with asyncio.timeout(self.stop_grace):
+                async with self.ticks:
+                    await self.messenger.drain()
+        except TimeoutError:
+            log.warning("stopping: pulse messages still unsent after %s s", self.stop_grace)
+            self.messenger.cancel()
+
+    # ---- updates -------------------------------------------------------------------------------
+    @staticmethod
+    def wants(update: Update, username: str | None) -> bool:
+        """Whether `update` is the pulse's: `/pulse` (or `/pulse@ThisBot`) or the join button."""
+        query = update.callback_query
+        if query is not None:
+            return query.data == DATA_PULSE_JOIN
+        message = update.message
+        command = command_word(message.text) if message and message.text else None
+        if command is None or command[0] != "pulse":
+            return False
+        return command[1] is None or command[1].lower() == (username or "").lower()
+
+    async def on_update(self, update: Update, bot: Any) -> None:
+        """A pulse update (see `wants`), applied once even when Telegram delivers it again."""
+        if not await self.channel.first_delivery(update):
+            return
+        query = update.callback_query
+        if query is not None:
+            await self.on_join_button(query, bot)
+            return
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        command = command_word(message.text)
+        words = command[2].split() if command else []
+        await self.on_command(message, user, bot, words)
+
+    async def on_command(self, message: Message, user: TgUser, bot: Any, words: list[str]) -> None:
+        """`/pulse ...`: in a group the core's command, its answer posted in the group; in a
+        private chat, where a pulse cannot live, a pointer to the group."""
+        channel = self.channel
+        lang = await channel.language(user)
+        chat = message.chat
+        if chat.type == ChatType.PRIVATE:
+            await channel.send(bot, chat.id, notice(tt("pulse_group_only", lang)))
+            return
+        verb = words[0].lower() if words else ""
+        if verb in JOIN_WORDS:
+            if not await self.join(bot, chat, user, lang):  # say so where they typed it
+                text = tt("pulse_open_chat", lang)
+                await channel.send(bot, chat.id, link_notice(text, lang, start_link(bot.username)))
+            prompt = self.pulse.join_prompt(lang)
+            await self.send_all(bot, chat.id, self.join_messages(prompt, lang))
+            return
+        team, name, member = str(chat.id), chat.title or "", str(user.id)
+        if verb == "now":  # the core ticks inside the command: one tick at a time
+            async with self.ticks:
+                reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
+                await self.messenger.drain()
+        else:
+            reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
+        if verb == "start" and started(reply, lang):
+            text = reply + "\n\n" + self.pulse.join_prompt(lang)
+            await self.send_all(bot, chat.id, self.join_messages(text, lang))
+        else:
+            await self.send_all(bot, chat.id, notices(reply))
+
+    async def on_join_button(self, query: CallbackQuery, bot: Any) -> None:
+        """The join button: join, confirm privately and in the button's own notice; the group
+        stays quiet. Someone the bot cannot message yet is sent to the private chat's Start."""
+        channel = self.channel
+        user = query.from_user
+        lang = await channel.language(user)
+        message = query.message
+        if message is None or message.chat.type == ChatType.PRIVATE:
+            await channel.call("answerCallbackQuery", bot.answer_callback_query(query.id))
+            return
+        if await self.join(bot, message.chat, user, lang):
+            text = t("pulse_joined", lang, team=message.chat.title or "")
+            answer = bot.answer_callback_query(query.id, text=toast(text))
+        else:
+            answer = bot.answer_callback_query(
+                query.id, text=toast(tt("pulse_open_chat", lang)), url=start_link(bot.username)
+            )
+        await channel.call("answerCallbackQuery", answer)
+
+    async def join(self, bot: Any, chat: Chat, user: TgUser, lang: str) -> bool:
+        """Join `user` to the group's pulse and confirm in their private chat; False when the
+        bot cannot message them there (they never pressed Start, or blocked the bot)."""
+        text = await asyncio.to_thread(
+            self.pulse.join, CHANNEL, str(chat.id), chat.title or "", str(user.id), lang
+        )
+        return await self.channel.send(bot, user.id, notice(text)) is not None
+
+    @staticmethod
+    def join_messages(text: str, lang: str) -> list[TelegramMessage]:
+        return join_messages(text, t("pulse_join_button", lang))
+
+    async def send_all(self, bot: Any, chat_id: int, messages: Sequence[TelegramMessage]) -> None:
+        for message in messages:
+            await self.channel.send(bot, chat_id, message)
+
+
+class SerialScheduler(PulseScheduler):
+    """The core's APScheduler job, each tick taken through `TelegramPulse.tick` so it never
+    overlaps a `/pulse now` and ends only when its messages are sent."""
+
+    def __init__(self, runtime: TelegramPulse, interval: float) -> None:
+        super().__init__(runtime.pulse, runtime.messenger, interval)
+        self.runtime = runtime
+
+    async def _tick(self) -> None:
+        try:
+            await self.runtime.tick()
+        except Exception:  # a bad tick must not stop the schedule; the next one retries
+            log.exception("pulse tick failed")
+
+
+def started(reply: str, lang: str) -> bool:
+    """Whether the core's answer to `pulse start` says the pulse started (the core answers in
+    text; its "started" message is the one that opens with these words)."""
+    texts = catalogue()["pulse_started"]
+    opening = (texts.get(lang) or texts[DEFAULT_LANGUAGE]).split("{", 1)[0]
+    return bool(opening) and reply.startswith(opening)
+
+
+def start_link(username: str | None) -> str | None:
+    return f"https://t.me/{username}?start={DEEP_LINK}" if username else None
