@@ -559,6 +559,7 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change
     client, signing_secret, app_token = client_from_settings(settings, http=args.http)
     pulse = SlackPulse.create(service, client, checked_pulse_settings(settings))
     app = checked_app(service, client, signing_secret, pulse)

@@ -266,9 +266,11 @@ class SlackTeamMessenger:
         """The channel's member ids (conversations.members) that are humans: not bots, not
         deactivated. The directory is read once per call with users.list (paginated), never
         users.info per member: a team of 1,000 costs a handful of calls, not 1,000."""
-        ids = self._paginate("members", self.client.conversations_members, channel=team)
+        ids = self._paginate(lambda **page: self.client.conversations_members(channel=team, **page))
         humans: dict[str, str | None] = {}
-        for user in self._paginate("members", self.client.users_list, include_locale=True):
+        for user in self._paginate(
+            lambda **page: self.client.users_list(include_locale=True, **page)
+        ):
             if user.get("is_bot") or user.get("deleted") or user.get("id") == SLACKBOT:
                 continue
             humans[user["id"]] = user.get("locale")
@@ -285,12 +287,14 @@ class SlackTeamMessenger:
             members.append(member)
         return members
 
-    def _paginate(self, key: str, method: Callable[..., SlackResponse], **params: Any) -> list:
+    def _paginate(self, call: Callable[..., SlackResponse]) -> list:
+        """Every page's `members` (cursor pagination, called here rather than by iterating the
+        response, so that each page goes through the pacer)."""
         items: list = []
         cursor: str | None = None
         while True:
-            page = method(limit=self.page_size, cursor=cursor, **params)
-            items += page.get(key) or []
+            page = call(limit=self.page_size, cursor=cursor)
+            items += page.get("members") or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return items
@@ -435,18 +439,20 @@ class PulseRuntime:
         log.info("pulse scheduler stopped")
 
     async def _shutdown(self, grace: float) -> None:
-        """No new ticks; running ones get `grace` seconds, then are cancelled between sends (a
-        send in progress finishes in its thread; unsent invitations stay unsent in SQLite and go
-        out on the next start)."""
+        """No new ticks; the running tick and commands get `grace` seconds to finish, then are
+        cancelled between sends (a send in progress finishes in its thread; invitations not
+        sent yet stay unsent in SQLite and go out at the next start)."""
+        if self.scheduler is not None:
+            self.scheduler.scheduler.pause()  # shutdown() would cancel a running tick at once
+        current = asyncio.current_task()
+        pending = {task for task in asyncio.all_tasks() if task is not current}
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=grace)
         if self.scheduler is not None:
             self.scheduler.shutdown()
-        current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         await asyncio.get_running_loop().shutdown_default_executor()
 
 

@@ -7,6 +7,11 @@ Also issue 6 in Slack: the quick scan answered by buttons, and the initiatives m
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -467,3 +472,89 @@ def test_initiatives_matrix_in_slack_shows_text_uploads_a_png_and_flags_a_missin
     [chart] = uploads_to(fake, "DU1")
     assert chart["content"].startswith(b"\x89PNG")
     assert chart["title"] == "Initiatives per objective and organisational goal"
+
+
+# ---- `maturity-bot slack` runs the scheduler next to the app -------------------------------------
+def seed_due_pulse(db_path, models, scan, fake: FakeSlack) -> None:
+    """A pulse whose first round fell due long ago (the bot was down): the scheduler's first
+    tick at start-up must run it."""
+    storage = Storage(db_path)
+    try:
+        service = AssessmentService(storage, models, scan=scan)
+        pulse = PulseService(service, clock=lambda: datetime(2020, 1, 6, 12, 0, tzinfo=UTC))
+        messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
+        words = ["start", "groeimodel", "weekly", "tue"]
+        reply = asyncio.run(pulse.command(messenger, TEAM, "#team-a", "T:U1", words, "en"))
+        assert "Pulse started" in reply
+    finally:
+        storage.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_the_slack_command_runs_due_rounds_and_stops_cleanly(fake, tmp_path, models, scan, mode):
+    db = tmp_path / "bot.db"
+    seed_due_pulse(db, models, scan, fake)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_"))},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": fake.api_url,
+        "MATURITY_DB": str(db),
+    }
+    command = [sys.executable, "-m", "bot", "slack"]
+    if mode == "http":
+        env["SLACK_SIGNING_SECRET"] = SECRET
+        command += ["--http", "--port", str(free_port())]
+    else:
+        env["SLACK_APP_TOKEN"] = "xapp-1-A0FAKE-1-fake"  # the fake's WebSocket URL is closed
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        for user in MEMBERS:
+            fake.wait_for(
+                "chat.postMessage",
+                lambda c, user=user: (
+                    c.response.get("channel") == f"D{user}"
+                    and "Pulse for #team-a" in c.params["text"]
+                ),
+                timeout=30,
+            )
+    finally:
+        process.terminate()  # SIGTERM, as a service manager stops it
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "pulse scheduler started" in output and "pulse scheduler stopped" in output
+    assert "Traceback" not in output
+    assert BOT_TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MATURITY_PULSE_MIN_RESPONSES": "2"}, "never accepted below 3"),
+        ({"MATURITY_TIMEZONE": "Mars/Olympus_Mons"}, "MATURITY_TIMEZONE"),
+    ],
+)
+def test_pulse_settings_that_would_expose_people_stop_the_slack_command(
+    monkeypatch, tmp_path, capsys, env, named
+):
+    from bot.cli import main
+
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "MATURITY_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0FAKE-1-fake")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["slack", "--db", str(tmp_path / "bot.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("maturity-bot: error: ") and named in err and err.count("\n") == 1
+    assert not (tmp_path / "bot.db").exists()  # refused before a database file was made
