@@ -189,8 +189,8 @@ class TelegramChannel:
         chat instead, so a long `/pulse now` in a group does not hold up its sender's private
         chat."""
         user = update.effective_user
-        if user is None or user.is_bot:
-            return  # channel posts, other bots: nobody to assess
+        if user is None:
+            return  # channel posts: nobody to assess
         chat = update.effective_chat
         if (
             self.pulse is not None
@@ -200,6 +200,8 @@ class TelegramChannel:
             async with self.locks.hold(chat.id):
                 await self.pulse.on_update(update, context.bot)
             return
+        if user.is_bot:
+            return  # other bots
         async with self.locks.hold(user.id):
             if update.callback_query is not None:
                 await self.on_press(update, update.callback_query, context.bot)

@@ -110,7 +110,10 @@ class TelegramTeamMessenger:
 
     async def is_admin(self, team: str, user: str, creator: str | None) -> bool:
         """A group administrator or its owner, as Telegram says now (getChatMember); a failed
-        check refuses, since it guards starting, stopping and exporting."""
+        check refuses, since it guards starting, stopping and exporting. An anonymous admin
+        writes as the group itself (`user` is then the group's id): only admins can."""
+        if user == team:
+            return True
         try:
             member = await self.bot.get_chat_member(chat_id=int(team), user_id=int(user))
         except (TelegramError, ValueError) as exc:
@@ -236,13 +239,16 @@ class TelegramPulse:
     # ---- updates -------------------------------------------------------------------------------
     @staticmethod
     def wants(update: Update, username: str | None) -> bool:
-        """Whether `update` is the pulse's: `/pulse` (or `/pulse@ThisBot`) or the join button."""
+        """Whether `update` is the pulse's: `/pulse` (or `/pulse@ThisBot`) from a person or a
+        group's anonymous admin, or the join button."""
         query = update.callback_query
         if query is not None:
-            return query.data == DATA_PULSE_JOIN
+            return query.data == DATA_PULSE_JOIN and not query.from_user.is_bot
         message = update.message
         command = command_word(message.text) if message and message.text else None
-        if command is None or command[0] != "pulse":
+        if message is None or command is None or command[0] != "pulse":
+            return False
+        if message.from_user is None or (message.from_user.is_bot and not as_group(message)):
             return False
         return command[1] is None or command[1].lower() == (username or "").lower()
 
@@ -273,13 +279,15 @@ class TelegramPulse:
             return
         verb = words[0].lower() if words else ""
         if verb in JOIN_WORDS:
-            if not await self.join(bot, chat, user, lang):  # say so where they typed it
+            # an anonymous admin is nobody to join: they only post the button for the others
+            if not as_group(message) and not await self.join(bot, chat, user, lang):
                 text = tt("pulse_open_chat", lang)
                 await channel.send(bot, chat.id, link_notice(text, lang, start_link(bot.username)))
             prompt = self.pulse.join_prompt(lang)
             await self.send_all(bot, chat.id, self.join_messages(prompt, lang))
             return
-        team, name, member = str(chat.id), chat.title or "", str(user.id)
+        team, name = str(chat.id), chat.title or ""
+        member = team if as_group(message) else str(user.id)  # see `is_admin`
         if verb == "now":  # the core ticks inside the command: one tick at a time
             async with self.ticks:
                 reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
@@ -341,6 +349,12 @@ class SerialScheduler(PulseScheduler):
             await self.runtime.tick()
         except Exception:  # a bad tick must not stop the schedule; the next one retries
             log.exception("pulse tick failed")
+
+
+def as_group(message: Message) -> bool:
+    """Sent by an anonymous admin: Telegram shows the group itself as the sender, which only
+    the group's admins can do (`from` is then the GroupAnonymousBot)."""
+    return message.sender_chat is not None and message.sender_chat.id == message.chat.id
 
 
 def started(reply: str, lang: str) -> bool:

@@ -40,6 +40,8 @@ import httpx
 TOKEN = "123456789:AAHfakeTokenForTests-0123456789_abc"
 BOT_ID = 123456789
 BOT_USERNAME = "maturity_test_bot"
+ANONYMOUS_ADMIN_ID = 1087968824
+"""GroupAnonymousBot: the `from` of messages an anonymous admin sends as the group."""
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64
@@ -169,6 +171,8 @@ class Msg:
     from_bot: bool = True
     edits: int = 0
     date: int = field(default_factory=lambda: int(time.time()))
+    sender_chat: TgChat | None = None
+    """Set when the message was sent on behalf of a chat (a group's anonymous admin)."""
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -197,6 +201,8 @@ class Msg:
             "chat": self.chat.to_json(),
             "from": self.sender,
         }
+        if self.sender_chat is not None:
+            data["sender_chat"] = self.sender_chat.to_json()
         if self.text is not None:
             data["text"] = self.text
             if self.entities:
@@ -423,11 +429,18 @@ class FakeTelegram:
 
     # ---- the user's side ---------------------------------------------------------------------
     def send(
-        self, user: TgUser, text: str, chat: TgChat | None = None, *, deliver: bool = True
+        self,
+        user: TgUser,
+        text: str,
+        chat: TgChat | None = None,
+        *,
+        deliver: bool = True,
+        as_chat: bool = False,
     ) -> dict[str, Any]:
         """The user types `text` (in their private chat with the bot unless `chat` is given).
         The update is served by getUpdates; with `deliver=False` it is only returned, for a
-        test to post it to the bot's webhook."""
+        test to post it to the bot's webhook. `as_chat`: sent as the group itself, as an
+        anonymous admin's messages are (`user` is then Telegram's GroupAnonymousBot)."""
         chat = chat or private_chat(user)
         with self._lock:
             self.users[user.id] = user.to_json()
@@ -440,6 +453,7 @@ class FakeTelegram:
                 text=text,
                 entities=command_entities(text),
                 from_bot=False,
+                sender_chat=chat if as_chat else None,
             )
             self.chats.setdefault(chat.id, []).append(message)
             update = {"update_id": next(self._update_ids), "message": message.to_json()}

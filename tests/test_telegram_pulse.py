@@ -7,7 +7,12 @@ Also the Telegram side of the quick scan and the initiatives matrix (issue 6).""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +21,15 @@ from bot.telegram_pulse import ChatPacer
 from bot.telegram_render import DATA_PULSE_JOIN
 from bot.telegram_texts import tt
 from flows.i18n import t
-from tests.fake_telegram import BOT_USERNAME, FakeTelegram, Msg, TgChat, TgUser
+from tests.fake_telegram import (
+    ANONYMOUS_ADMIN_ID,
+    BOT_USERNAME,
+    TOKEN,
+    FakeTelegram,
+    Msg,
+    TgChat,
+    TgUser,
+)
 from tests.telegram_rig import Rig, free_port, is_question, wait_until
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
@@ -25,6 +38,7 @@ GROUP = TgChat(-1001500, "supergroup", "Team A")
 LEAD = TgUser(500, "Lead")
 MEMBERS = [TgUser(501 + i, f"Member {i + 1}") for i in range(6)]
 MODEL = "groeimodel"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -423,3 +437,97 @@ def test_the_initiatives_matrix_as_text_and_photo(rig, fake):
     assert photo.photo.startswith(b"\x89PNG")
     assert photo.caption == t("matrix_chart_title", "en")
     wait_until(lambda: rig.rows("select count(*) from initiatives") == [(2,)])
+
+
+# ---- `maturity-bot telegram` ---------------------------------------------------------------------
+def test_the_command_runs_a_round_that_fell_due_and_stops_cleanly(fake, tmp_path, models, scan):
+    """The real command, polling: its scheduler's first tick sends a round that fell due before
+    it started; SIGTERM stops bot and scheduler with exit code 0."""
+    db = tmp_path / "bot.db"
+    week_ago = Clock(datetime.now(UTC) - timedelta(days=8))
+    seeding = Rig(fake, db, models, scan=scan, clock=week_ago)
+    button = start_pulse(seeding, fake)  # a week ago: the first round is due by now
+    member = MEMBERS[0]
+    open_private_chat(seeding, member)
+    join(seeding, fake, member, button)
+    seeding.stop()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake.base_url,
+        MATURITY_DB=str(db),
+        PYTHONPATH=str(ROOT),
+    )
+    mark = fake.mark()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "telegram"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        invite = fake.wait_message(
+            member.id,
+            lambda m: bool(m.text) and "Pulse for Team A" in m.text,
+            after=mark,
+            timeout=30,
+        )
+        assert "anonymous" in invite.text
+        fake.wait_message(member.id, is_question, after=mark)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+    assert process.returncode == 0, err
+    assert "pulse scheduler started" in err
+    assert "Traceback" not in err
+    assert TOKEN not in out + err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("MATURITY_PULSE_MIN_RESPONSES", "2", "MATURITY_PULSE_MIN_RESPONSES"),
+        ("MATURITY_TIMEZONE", "Mars/Olympus", "MATURITY_TIMEZONE"),
+    ],
+)
+def test_a_bad_pulse_setting_stops_the_command_before_the_database(
+    monkeypatch, capsys, tmp_path, fake, name, value, named
+):
+    from bot.cli import main
+
+    for variable in list(os.environ):
+        if variable.startswith(("TELEGRAM_", "MATURITY_")):
+            monkeypatch.delenv(variable)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
+    monkeypatch.setenv(name, value)
+    code = main(["telegram", "--db", str(tmp_path / "bot.db")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert named in err.splitlines()[-1]
+    assert not (tmp_path / "bot.db").exists()
+    assert not fake.calls
+
+
+def test_an_anonymous_admin_runs_the_pulse_as_the_group(rig, fake):
+    """An admin who remains anonymous writes as the group itself (from: GroupAnonymousBot),
+    which only admins can; other bots are still ignored."""
+    anonymous = TgUser(ANONYMOUS_ADMIN_ID, "Group", language_code=None, is_bot=True)
+    mark = rig.say(anonymous, f"/pulse start {MODEL} weekly", chat=GROUP, as_chat=True)
+    started = fake.wait_message(GROUP.id, lambda m: "Pulse started" in m.text, after=mark)
+    assert started.button_texts == [t("pulse_join_button", "en")]
+    assert not fake.calls_to("getChatMember")
+    other_bot = TgUser(42, "Other bot", is_bot=True)
+    mark = rig.say(other_bot, "/pulse stop", chat=GROUP)
+    probe = rig.say(anonymous, "/pulse status", chat=GROUP, as_chat=True)
+    fake.wait_message(GROUP.id, lambda m: "Next round" in m.text, after=probe)
+    assert len(fake.sent(GROUP.id, after=mark)) == 1
+    assert rig.rows("select status from pulses") == [("active",)]
