@@ -1,0 +1,288 @@
+"""Benchmark: one pulse round fanned out to a 1,000-member Slack channel, and the team report
+over 100,000 stored answers.
+
+Part 1 runs the real path (PulseService.tick -> SlackTeamMessenger -> paced WebClient) against
+the fake Slack Web API from tests/fake_slack.py on 127.0.0.1, which enforces Slack's rate limits
+(HTTP 429 with Retry-After beyond them). Slack's real limits would make 1,000 members take about
+20 minutes, so both the pacing and the fake's limits are scaled by `--scale` (default 25): the
+printed ratio "send time / rate-limit minimum" is what carries over to the real limits, and the
+projected time at Slack's own limits is printed beside it. A good run has every member's DM
+delivered, no 429, and a ratio close to 1.
+
+Part 2 fills a temporary database directly (1,000 members x 18 rounds x 6 answers = 108,000
+answers, with their assessments, results and invitations; 17 rounds closed, the last one due to
+close), then times closing that round of 1,000 answers (the query, the aggregate, the stored
+report, the chart, the post), the stored reports read back (`PulseService.reports`) and
+`maturity-bot pulse report --format json`.
+
+    python bench/pulse_fanout.py [--members 1000] [--scale 25] [--rounds 17]
+
+Never run as a test; it stops by itself (a few minutes at most with the defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.charts import pulse_png  # noqa: E402
+from bot.pulse import PulseService, PulseSettings, iso, report_json  # noqa: E402
+from bot.service import AssessmentService  # noqa: E402
+from bot.slack import make_client  # noqa: E402
+from bot.slack_pulse import PacedClient, Pacer, Pacing, SlackTeamMessenger  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from flows.model_loader import load_models, load_scan  # noqa: E402
+from flows.pulse import aggregate, pulse_models  # noqa: E402
+from flows.results import StoredResult, stored_result  # noqa: E402
+from flows.scoring import score  # noqa: E402
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402
+
+TEAM = "C0BENCH"
+MODEL = "groeimodel"
+START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# ---- part 1: the fan-out -------------------------------------------------------------------
+def fan_out(members: int, scale: float, models, scan, workdir: Path) -> None:
+    pacing = Pacing()
+    scaled = pacing.scaled(scale)
+    with FakeSlack() as fake:
+        users = [f"U{n:05d}" for n in range(members)]
+        for user in users:
+            fake.add_user(user)
+        fake.add_user("UBOTX", is_bot=True)
+        fake.add_channel(TEAM, [*users, "UBOTX"])
+        for method, rate in scaled.per_method.items():
+            # one call of margin, like Slack's "50+ per minute": absorbs the network's jitter
+            fake.limit(method, rate.per_second, rate.burst + 1)
+
+        storage = Storage(workdir / "fanout.db")
+        try:
+            service = AssessmentService(storage, models, scan=scan)
+            clock = Clock(START)
+            pulse = PulseService(service, PulseSettings(), clock=clock)
+            client = make_client(BOT_TOKEN, fake.api_url)
+            messenger = SlackTeamMessenger(PacedClient.like(client, Pacer(scaled)), service)
+            words = ["start", MODEL, "weekly", "tue", "10:00"]
+            asyncio.run(
+                pulse.command(messenger, TEAM, "#bench", f"{TEAM_ID}:{users[0]}", words, "en")
+            )
+            clock.now = START + timedelta(days=1)
+            mark = fake.mark()
+            began = time.perf_counter()
+            asyncio.run(pulse.tick(messenger, clock.now))
+            elapsed = time.perf_counter() - began
+        finally:
+            storage.close()
+
+        calls = fake.calls[mark:]
+        accepted = Counter(c.method for c in calls if c.status == 200)
+        refused = Counter(c.method for c in calls if c.status == 429)
+        reached = sum(
+            1
+            for user in users
+            if any(m.blocks and m.text.startswith("Question 1") for m in fake.dm_messages(user))
+        )
+    paced = {m: n for m, n in accepted.items() if m in scaled.per_method}
+    minimum = scaled.minimum_seconds(paced)
+    print(f"fan-out to {members} members (limits x{scale:g}, enforced by the fake Slack):")
+    for method, count in sorted(accepted.items()):
+        rate = scaled.per_method.get(method)
+        limit = f"{rate.per_second:.1f}/s, burst {rate.burst}" if rate else "not paced"
+        print(f"  {method:<30} {count:>6} calls   ({limit})")
+    print(f"  members with their first question: {reached} of {members}")
+    print(f"  HTTP 429 answers: {sum(refused.values())} {dict(refused) or ''}")
+    ratio = elapsed / minimum if minimum else float("nan")
+    print(f"  send time {elapsed:.1f} s; rate-limit minimum {minimum:.1f} s; ratio {ratio:.2f}")
+    real = pacing.minimum_seconds(paced)
+    print(
+        f"  at Slack's own limits the minimum is {real / 60:.1f} min "
+        f"(the slowest method sets it: conversations.open is Tier 3, 50+ a minute)"
+    )
+
+
+# ---- part 2: the team report over many stored answers ---------------------------------------
+def fill(storage: Storage, models, members: int, rounds: int, seed: int) -> int:
+    """Members, closed rounds and their answers written straight into the schema."""
+    rng = random.Random(seed)
+    model = pulse_models(models)[MODEL + "_pulse"]
+    base = models[MODEL]
+    db = storage.db
+    stamp = iso(START)
+    answers = 0
+    with storage.transaction():
+        db.execute(
+            "insert into teams (channel, external_id, name, created_by, created_at) "
+            "values ('slack', ?, '#bench', 'bench', ?)",
+            (TEAM, stamp),
+        )
+        team_id = db.execute("select id from teams").fetchone()[0]
+        db.execute(
+            "insert into pulses (team_id, model_id, cadence, weekday, hour, minute, timezone, "
+            "status, next_run_at, lang, created_by, created_at) values "
+            "(?, ?, 'weekly', 1, 10, 0, 'Europe/Amsterdam', 'active', ?, 'en', 'bench', ?)",
+            (team_id, MODEL, iso(START + timedelta(days=3650)), stamp),
+        )
+        db.conn.executemany(
+            "insert into users (channel, external_id, lang, created_at) "
+            "values ('slack', ?, 'en', ?)",
+            [(f"{TEAM_ID}:U{n:05d}", stamp) for n in range(members)],
+        )
+        user_ids = [row[0] for row in db.execute("select id from users order by id")]
+        previous = None
+        for number in range(rounds + 1):
+            due = START + timedelta(weeks=number)
+            db.execute(
+                "insert into rounds (team_id, model_id, due_at, opened_at, remind_at, "
+                "deadline_at, reminded, status) values (?, ?, ?, ?, ?, ?, 1, 'open')",
+                (team_id, MODEL, iso(due), iso(due), iso(due + timedelta(hours=24)),
+                 iso(due + timedelta(hours=48))),
+            )  # fmt: skip
+            round_id = db.execute("select max(id) from rounds").fetchone()[0]
+            level = min(len(model.phases) - 1, number * len(model.phases) // (rounds + 1))
+            results = []
+            for n, user_id in enumerate(user_ids):
+                assessment = f"b{number:03d}-{n:05d}"
+                chosen = {
+                    q.id: q.options[
+                        max(0, min(len(q.options) - 1, level + rng.choice((-1, 0, 0, 1))))
+                    ].id
+                    for q in model.questions
+                }
+                result = stored_result(model, score(model, chosen))
+                results.append(result)
+                at = iso(due + timedelta(minutes=n % 600))
+                db.execute(
+                    "insert into assessments (id, user_id, model_id, status, started_at, "
+                    "finished_at) values (?, ?, ?, 'finished', ?, ?)",
+                    (assessment, user_id, model.id, at, at),
+                )
+                db.conn.executemany(
+                    "insert into answers (assessment_id, question_id, option_id, answered_at) "
+                    "values (?, ?, ?, ?)",
+                    [(assessment, q, o, at) for q, o in chosen.items()],
+                )
+                answers += len(chosen)
+                db.execute(
+                    "insert into results (assessment_id, user_id, model_id, phase_id, "
+                    "pillar_levels, detail, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+                    (assessment, user_id, model.id, result.phase_id,
+                     json.dumps(result.pillar_levels), json.dumps(result.to_json()), at),
+                )  # fmt: skip
+                db.execute(
+                    "insert into round_invites (round_id, member, assessment_id, sent_at, "
+                    "answered_at) values (?, ?, ?, ?, ?)",
+                    (round_id, f"{TEAM_ID}:U{n:05d}", assessment, iso(due), at),
+                )
+            if number == rounds:
+                break  # the last round stays open: the benchmark closes it
+            report = aggregate(base, results, members, 5, previous)
+            previous = report.median_index
+            db.execute(
+                "update rounds set status = 'closed', closed_at = ?, median_index = ?, "
+                "report = ? where id = ?",
+                (iso(due + timedelta(hours=48)), report.median_index,
+                 json.dumps(report_json(report)), round_id),
+            )  # fmt: skip
+    return answers
+
+
+def report_queries(members: int, rounds: int, models, scan, workdir: Path) -> None:
+    path = workdir / "report.db"
+    storage = Storage(path)
+    began = time.perf_counter()
+    answers = fill(storage, models, members, rounds, seed=7)
+    print(
+        f"\nteam report over {answers:,} stored answers ({members} members x {rounds + 1} rounds; "
+        f"filled in {time.perf_counter() - began:.1f} s):"
+    )
+    try:
+        service = AssessmentService(storage, models, scan=scan)
+        due = START + timedelta(weeks=rounds, hours=49)
+        pulse = PulseService(service, PulseSettings(), clock=Clock(due))
+        warm = pulse.reports("slack", TEAM)[-1]
+        pulse_png(models[MODEL], warm.report, [], "en")  # matplotlib's first figure is slow
+        with FakeSlack() as fake:
+            messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
+            began = time.perf_counter()
+            asyncio.run(pulse.tick(messenger, due))
+            closing = time.perf_counter() - began
+            [post] = fake.calls_to("chat.postMessage")
+        reports = pulse.reports("slack", TEAM)
+        assert len(reports) == rounds + 1 and f"{members} of {members}" in post.params["text"]
+        last = reports[-1]
+        began = time.perf_counter()
+        with storage.reading() as db:  # the query a round's report is built on
+            rows = db.execute(
+                "select x.detail from round_invites i join results x "
+                "on x.assessment_id = i.assessment_id "
+                "where i.round_id = ? and i.answered_at is not null",
+                (last.round_id,),
+            ).fetchall()
+        results = [StoredResult.from_json(json.loads(detail)) for (detail,) in rows]
+        aggregate(models[MODEL], results, members, 5)
+        query = time.perf_counter() - began
+        trend = [(r.closed_at[:10], r.report.median_index) for r in reports]
+        began = time.perf_counter()
+        pulse_png(models[MODEL], last.report, trend, "en")
+        chart = time.perf_counter() - began
+        print(f"  closing a round of {members} answers (query, aggregate, store, chart, post): "
+              f"{closing * 1000:.0f} ms")  # fmt: skip
+        print(f"    of which the query and aggregate {query * 1000:.0f} ms, "
+              f"a chart alone {chart * 1000:.0f} ms")  # fmt: skip
+        began = time.perf_counter()
+        for _ in range(20):
+            pulse.reports("slack", TEAM)
+        each = (time.perf_counter() - began) / 20
+        print(f"  reading the team's {rounds + 1} stored reports: {each * 1000:.1f} ms")
+    finally:
+        storage.close()
+
+    from bot.cli import main
+
+    began = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = main(["pulse", "report", "--team", TEAM, "--format", "json", "--db", str(path)])
+    assert code == 0 and len(json.loads(out.getvalue())) == rounds + 1
+    print(f"  maturity-bot pulse report --format json (start-up included): "
+          f"{(time.perf_counter() - began) * 1000:.0f} ms")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--scale", type=float, default=25.0, help="Slack's limits times this")
+    parser.add_argument("--rounds", type=int, default=17, help="closed rounds before the last")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    models = load_models()
+    scan = load_scan(models)
+    with tempfile.TemporaryDirectory() as workdir:
+        fan_out(args.members, args.scale, models, scan, Path(workdir))
+        report_queries(args.members, args.rounds, models, scan, Path(workdir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
