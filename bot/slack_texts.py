@@ -22,11 +22,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "In Slack typ je een opdracht als /maturity gevolgd door het woord "
         "(/maturity back, /maturity stop), of je gebruikt de knoppen onder een vraag. "
         "/maturity forget verwijdert alles wat over jou bewaard is; "
-        "/maturity export stuurt je daar een kopie van.",
+        "/maturity export stuurt je daar een kopie van. "
+        "/maturity pulse, getypt in het kanaal van een team, start een pulse voor dat team.",
         "en": "In Slack you type a command as /maturity followed by the word "
         "(/maturity back, /maturity stop), or use the buttons under a question. "
         "/maturity forget deletes everything stored about you; "
-        "/maturity export sends you a copy of it.",
+        "/maturity export sends you a copy of it. "
+        "/maturity pulse, typed in a team's channel, starts a pulse for that team.",
     },
     "forget_confirm": {
         "nl": "Al je antwoorden en resultaten verwijderen? Dit kan niet ongedaan worden gemaakt.",
