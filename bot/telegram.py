@@ -27,7 +27,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -78,6 +78,8 @@ SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 EXPORT_FILE = "maturity-bot-export.json"
 POLL_TIMEOUT = 30
 """Seconds a getUpdates long poll may wait for an update."""
+OVERALL_RATE = 30
+"""Messages a second Telegram accepts from one bot (to different chats)."""
 
 PULSE_DEEP_LINK = "pulse"
 """`/start pulse`: a pulse member opening the private chat from the join button's link."""
@@ -102,7 +104,12 @@ class RetryingRateLimiter(AIORateLimiter):
         backoff: float = 0.5,
         **limits: float,
     ) -> None:
-        """`limits`: AIORateLimiter's flood limits (overall_max_rate, group_max_rate, ...)."""
+        """`limits`: AIORateLimiter's flood limits (overall_max_rate, group_max_rate, ...).
+        Without an overall one given, Telegram's 30 a second is kept as a steady rate (one
+        request every 1/30 s): AIORateLimiter's own default, a bucket of 30 refilled over a
+        second, lets 60 through in the first second of a team's round."""
+        if "overall_max_rate" not in limits:
+            limits.update(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE)
         super().__init__(max_retries=max_retries, **limits)
         self.network_retries = network_retries
         self.backoff = backoff
@@ -424,28 +431,30 @@ class TelegramChannel:
         return first
 
     async def send(self, bot: Any, chat_id: int, message: TelegramMessage) -> Message | None:
-        if self.pacer is not None:
-            await self.pacer.wait(chat_id)
-        return await self.call(
-            "sendMessage",
-            bot.send_message(
-                chat_id, message.text, parse_mode=PARSE_MODE, reply_markup=message.markup
-            ),
-        )
+        async with self.turn(chat_id):
+            return await self.call(
+                "sendMessage",
+                bot.send_message(
+                    chat_id, message.text, parse_mode=PARSE_MODE, reply_markup=message.markup
+                ),
+            )
 
     async def send_photo(self, bot: Any, chat_id: int, png: bytes, title: str, key: str) -> None:
-        if self.pacer is not None:
-            await self.pacer.wait(chat_id)
-        await self.call(
-            "sendPhoto",
-            bot.send_photo(
-                chat_id,
-                photo=png,
-                caption=chart_caption(title),
-                parse_mode=PARSE_MODE,
-                filename=f"chart-{key}.png",
-            ),
-        )
+        async with self.turn(chat_id):
+            await self.call(
+                "sendPhoto",
+                bot.send_photo(
+                    chat_id,
+                    photo=png,
+                    caption=chart_caption(title),
+                    parse_mode=PARSE_MODE,
+                    filename=f"chart-{key}.png",
+                ),
+            )
+
+    def turn(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """The pacer's turn for one message into `chat_id` (none without a pacer)."""
+        return self.pacer.turn(chat_id) if self.pacer is not None else nullcontext()
 
     @staticmethod
     async def call(what: str, request: Awaitable[Any]) -> Any:

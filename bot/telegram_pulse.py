@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update
@@ -29,7 +30,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from bot.pulse import PulseScheduler, PulseService
-from bot.telegram import CHANNEL, TelegramChannel, command_word
+from bot.telegram import CHANNEL, TelegramChannel, UserLocks, command_word
 from bot.telegram_render import (
     DATA_PULSE_JOIN,
     TelegramMessage,
@@ -61,9 +62,10 @@ log = logging.getLogger("bot.telegram.pulse")
 
 class ChatPacer:
     """At most one message per `interval` seconds into any one chat (Telegram allows about one
-    a second per chat and answers bursts with 429s). Each caller reserves the next free slot of
-    its chat before waiting, so concurrent senders never share a slot, and waiting for one chat
-    never holds up another."""
+    a second per chat and answers bursts with 429s). The interval counts from the moment the
+    previous message into the chat was accepted, so a wait in the rate limiter's queue cannot
+    bring two messages closer together; a chat's messages go one at a time, and waiting for one
+    chat never holds up another."""
 
     def __init__(
         self,
@@ -75,18 +77,27 @@ class ChatPacer:
         self.interval = interval
         self.clock = clock
         self.sleep = sleep
-        self._next: dict[int, float] = {}
+        self._turns = UserLocks()
+        self._last: dict[int, float] = {}
 
-    async def wait(self, chat_id: int) -> None:
+    @asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        """Send one message into `chat_id` inside this block."""
         if self.interval <= 0:
+            yield
             return
-        now = self.clock()
-        slot = max(now, self._next.get(chat_id, now))
-        self._next[chat_id] = slot + self.interval
-        if len(self._next) > 4096:  # forget chats whose next slot has passed
-            self._next = {chat: at for chat, at in self._next.items() if at > now}
-        if slot > now:
-            await self.sleep(slot - now)
+        async with self._turns.hold(chat_id):
+            last = self._last.get(chat_id)
+            if last is not None and last + self.interval > self.clock():
+                await self.sleep(last + self.interval - self.clock())
+            try:
+                yield
+            finally:
+                now = self.clock()
+                self._last[chat_id] = now
+                if len(self._last) > 4096:  # forget chats that are free again
+                    cutoff = now - self.interval
+                    self._last = {c: at for c, at in self._last.items() if at > cutoff}
 
 
 class TelegramTeamMessenger:

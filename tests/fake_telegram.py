@@ -242,6 +242,8 @@ class Call:
     status: int = 200
     result: Any = None
     description: str | None = None
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (time.monotonic), for pacing measurements."""
 
     @property
     def ok(self) -> bool:

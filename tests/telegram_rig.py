@@ -60,7 +60,12 @@ class Rig:
         pulse_settings: PulseSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         pulse_interval: float | None = None,
+        pace: float = 0,
+        limits: dict[str, float] | None = None,
     ) -> None:
+        """`pace` (seconds between two pulse messages into one chat) and `limits` (the rate
+        limiter's flood limits, e.g. overall_max_rate) are off by default: the tests check what
+        is sent, not how long it takes; a benchmark sets Telegram's."""
         self.fake = fake
         self.db_path = db_path
         self.models = models
@@ -69,6 +74,8 @@ class Rig:
         self.pulse_settings = pulse_settings
         self.clock = clock
         self.pulse_interval = pulse_interval
+        self.pace = pace
+        self.limits = {"overall_max_rate": 0, "group_max_rate": 0, **(limits or {})}
         self._thread: threading.Thread | None = None
         self.start()
 
@@ -77,18 +84,16 @@ class Rig:
         self.storage = Storage(self.db_path)
         self.service = AssessmentService(self.storage, self.models, scan=self.scan)
         self.pulse = PulseService(self.service, self.pulse_settings, clock=self.clock)
-        # no pacing per chat: the tests check what is sent, not how long it takes
-        self.telegram_pulse = TelegramPulse(self.pulse, interval=self.pulse_interval, pace=0)
+        self.telegram_pulse = TelegramPulse(
+            self.pulse, interval=self.pulse_interval, pace=self.pace
+        )
         self.app = build_application(
             self.service,
             TOKEN,
             base_url=self.fake.base_url,
             base_file_url=self.fake.base_file_url,
-            # short backoff and no flood limits: the tests check that retries happen, not how
-            # long they wait
-            rate_limiter=RetryingRateLimiter(
-                network_retries=2, backoff=0.01, overall_max_rate=0, group_max_rate=0
-            ),
+            # short backoff: the tests check that retries happen, not how long they wait
+            rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01, **self.limits),
             pulse=self.telegram_pulse,
         )
         self.loop = asyncio.new_event_loop()

@@ -360,22 +360,27 @@ def test_the_command_menu_has_the_new_commands_in_both_languages(rig, fake):
 
 
 def test_the_pacer_spaces_messages_per_chat_only():
-    """One message a second into a chat; another chat does not wait for it."""
+    """One message a second into a chat, counted from when the previous one was sent; another
+    chat does not wait for it."""
     now = [100.0]
     waited: list[float] = []
 
     async def sleep(seconds: float) -> None:
-        waited.append(seconds)
+        waited.append(round(seconds, 3))
         now[0] += seconds
 
     pacer = ChatPacer(1.0, clock=lambda: now[0], sleep=sleep)
 
+    async def send(chat: int, takes: float = 0.0) -> None:
+        async with pacer.turn(chat):
+            now[0] += takes  # the request's own time (a queue in the rate limiter, the network)
+
     async def scenario() -> None:
-        await pacer.wait(1)
-        await pacer.wait(2)
-        await pacer.wait(1)  # a second after the first message into chat 1
+        await send(1, takes=0.25)
+        await send(2)  # another chat: no wait
+        await send(1)  # a second after the first one was sent
         now[0] += 5
-        await pacer.wait(1)  # long after: no wait
+        await send(1)  # long after: no wait
 
     asyncio.run(scenario())
     assert waited == [1.0]
