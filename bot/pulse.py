@@ -9,6 +9,7 @@ APScheduler (see `PulseScheduler`) only decides *when* `tick` runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -37,6 +38,8 @@ from flows.replies import Choice, Reply, Say
 from flows.results import StoredResult
 
 log = logging.getLogger(__name__)
+MAX_SEND_ATTEMPTS = 3
+"""A member whose DM fails (blocked the bot, left) is tried this often, then left out."""
 
 
 def utcnow() -> datetime:
@@ -101,6 +104,7 @@ class PulseService:
         self.settings = settings or PulseSettings()
         self.clock = clock
         self.pulse_models = pulse_models(service.models)
+        self._ticking = asyncio.Lock()
         service.engine.extra_models.update(self.pulse_models)
 
     # ---- commands in the team's channel ----------------------------------------------------
@@ -232,14 +236,18 @@ class PulseService:
 
     # ---- the clock ---------------------------------------------------------------------------
     async def tick(self, messenger: TeamMessenger, now: datetime | None = None) -> None:
-        """Open due rounds, send what is unsent, remind, close: each step claimed in SQLite."""
-        now = now or self.clock()
-        for pulse in self._due_pulses(messenger.channel, now):
-            await self._open(messenger, pulse, now)
-        await self._send_pending(messenger)
-        await self._remind(messenger, now)
-        await self._close(messenger, now)
-        await self._rechecks(messenger, now)
+        """Open due rounds, send what is unsent, remind, close: each step claimed in SQLite.
+
+        Ticks of one process run one at a time (`pulse now` and the scheduler can meet); the
+        claims in SQLite keep two processes from doing the same step twice."""
+        async with self._ticking:
+            now = now or self.clock()
+            for pulse in self._due_pulses(messenger.channel, now):
+                await self._open(messenger, pulse, now)
+            await self._send_pending(messenger)
+            await self._remind(messenger, now)
+            await self._close(messenger, now)
+            await self._rechecks(messenger, now)
 
     async def _rechecks(self, messenger: TeamMessenger, now: datetime) -> None:
         """Personal "redo this in N months" reminders that fell due (claimed before sending)."""
@@ -291,6 +299,16 @@ class PulseService:
             (messenger.channel,),
         ).fetchall()
         for round_id, member, model_id, deadline, team_name, _, timezone in rows:
+            with self.storage.transaction() as db:
+                # the claim: whoever marks the invitation first sends it (ticks may overlap,
+                # in one process or two)
+                claimed = db.execute(
+                    "update round_invites set sent_at = ?, send_attempts = send_attempts + 1 "
+                    "where round_id = ? and member = ? and sent_at is null",
+                    (iso(self.clock()), round_id, member),
+                )
+            if claimed.rowcount != 1:
+                continue
             pulse_id = model_id + PULSE_SUFFIX
             handled = self.service.handle(
                 messenger.channel, member, Event(Kind.CHOOSE, pulse_id, direct=True)
@@ -300,9 +318,8 @@ class PulseService:
             assessment_id = self._open_assessment(handled.user.id, pulse_id)
             with self.storage.transaction() as db:
                 db.execute(
-                    "update round_invites set sent_at = ?, assessment_id = ? "
-                    "where round_id = ? and member = ?",
-                    (iso(self.clock()), assessment_id, round_id, member),
+                    "update round_invites set assessment_id = ? where round_id = ? and member = ?",
+                    (assessment_id, round_id, member),
                 )
             invite = t(
                 "pulse_invite",
@@ -312,7 +329,14 @@ class PulseService:
                 model=model.name.get(lang),
                 when=self._local(parse_iso(deadline), {"timezone": timezone}),
             )
-            await self._deliver(messenger, member, (Say(invite), *handled.replies))
+            if not await self._deliver(messenger, member, (Say(invite), *handled.replies)):
+                with self.storage.transaction() as db:
+                    # unsent: a later tick tries again, a few times at most
+                    db.execute(
+                        "update round_invites set sent_at = null where round_id = ? and "
+                        "member = ? and send_attempts < ?",
+                        (round_id, member, MAX_SEND_ATTEMPTS),
+                    )
 
     async def _remind(self, messenger: TeamMessenger, now: datetime) -> None:
         due = self._read(
@@ -452,11 +476,13 @@ class PulseService:
 
     async def _deliver(
         self, messenger: TeamMessenger, member: str, replies: Sequence[Reply]
-    ) -> None:
+    ) -> bool:
         try:
             await messenger.send_dm(member, replies)
         except Exception:  # one unreachable member must not stop the round for the others
             log.exception("sending a pulse message to a member failed")
+            return False
+        return True
 
     def _pulse(self, channel: str, team: str) -> dict | None:
         row = self._read(

@@ -218,6 +218,12 @@ def m003_pulse(db: Database) -> None:
     db["recheck_reminders"].create_index(["due_at"])
 
 
+@migrations()
+def m004_invite_attempts(db: Database) -> None:
+    """Invitations are claimed before sending; a failed send is retried a few times."""
+    db["round_invites"].add_column("send_attempts", int, not_null_default=0)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

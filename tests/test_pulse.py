@@ -290,3 +290,34 @@ def test_console_shows_a_due_recheck_at_the_next_start(world, models):
     again = io.StringIO()
     ConsoleChannel(service, "ann", tmp_path, out=again).run(io.StringIO(""))
     assert "Time for a new measurement" not in again.getvalue()
+
+
+class FlakyMessenger(Messenger):
+    """A member whose first DM fails (network, blocked for a while)."""
+
+    def __init__(self, members, failing):
+        super().__init__(members)
+        self.failing = set(failing)
+
+    async def send_dm(self, member, replies):
+        if member in self.failing:
+            self.failing.discard(member)
+            raise ConnectionError("unreachable")
+        await super().send_dm(member, replies)
+
+
+def test_overlapping_ticks_send_each_invitation_once_and_failed_ones_again(world):
+    clock, service, pulse, _ = world
+    team = FlakyMessenger([f"m{i}" for i in range(4)], failing={"m2"})
+    run(pulse.command(team, "C1", "T", "lead", ["start", "groeimodel", "weekly", "tue"], "en"))
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    async def overlapping():
+        await asyncio.gather(pulse.tick(team), pulse.tick(team), pulse.tick(team))
+
+    run(pulse.tick(team))
+    assert sorted(team.dms) == ["m0", "m1", "m3"]  # m2's send failed
+    run(overlapping())  # the failed invitation goes out again, once, however ticks overlap
+    run(pulse.tick(team))
+    assert sorted(team.dms) == ["m0", "m1", "m2", "m3"]
+    assert all(len(batches) == 1 for batches in team.dms.values())
