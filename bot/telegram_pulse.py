@@ -53,6 +53,9 @@ behind a whole round."""
 STOP_GRACE = 60.0
 """Seconds a stopping bot waits for a running tick to finish sending."""
 JOIN_WORDS = frozenset({"join", "meedoen"})
+CORE_VERBS = frozenset({"start", "status", "pause", "resume", "stop", "now", "report", "export"})
+"""The words the core acts on; it answers anything else with its help, to which we add how the
+commands are typed in Telegram."""
 DEEP_LINK = "pulse"
 """`t.me/<bot>?start=pulse`: a joiner the bot cannot message yet opens the private chat here."""
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
@@ -308,6 +311,8 @@ class TelegramPulse:
         if verb == "start" and started(reply, lang):
             text = reply + "\n\n" + self.pulse.join_prompt(lang)
             await self.send_all(bot, chat.id, self.join_messages(text, lang))
+        elif verb not in CORE_VERBS:
+            await self.send_all(bot, chat.id, notices(reply + "\n" + tt("pulse_help_note", lang)))
         else:
             await self.send_all(bot, chat.id, notices(reply))
 

@@ -37,6 +37,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "/pulse belongs in a group: add me to your team's group and type /pulse start "
         "<model> weekly there. The pulse questions themselves come here, in private.",
     },
+    "pulse_help_note": {
+        "nl": "Typ ze hier als /pulse …, bijvoorbeeld /pulse start groeimodel weekly di 10:00. "
+        "Leden doen mee met de knop of met /pulse join.",
+        "en": "Type them here as /pulse …, for example /pulse start groeimodel weekly tue 10:00. "
+        "Members join with the button or with /pulse join.",
+    },
     "pulse_open_chat": {
         "nl": "Je doet mee, maar ik kan je nog geen bericht sturen: open een privégesprek met "
         "mij en tik op Start, dan komen de pulsevragen daar.",

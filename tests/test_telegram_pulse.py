@@ -325,7 +325,8 @@ def test_pulse_in_a_private_chat_points_to_a_group(rig, fake):
 def test_pulse_commands_in_a_group_next_to_the_private_notice(rig, fake):
     user = MEMBERS[0]
     in_group(rig, user, "/pulse status", t("pulse_none", "en"))
-    in_group(rig, user, "/pulse", "pulse start <model>")  # the help
+    help_text = in_group(rig, user, "/pulse", "pulse start <model>")
+    assert help_text.text.endswith(tt("pulse_help_note", "en"))
     in_group(rig, user, "/start", tt("private_only", "en"))  # other commands: go private
     mark = rig.say(user, "/pulse@SomeOtherBot status", chat=GROUP)
     probe = rig.say(user, "/pulse status", chat=GROUP)
@@ -536,3 +537,13 @@ def test_an_anonymous_admin_runs_the_pulse_as_the_group(rig, fake):
     fake.wait_message(GROUP.id, lambda m: "Next round" in m.text, after=probe)
     assert len(fake.sent(GROUP.id, after=mark)) == 1
     assert rig.rows("select status from pulses") == [("active",)]
+
+
+def test_a_dutch_admin_gets_the_group_replies_in_dutch(rig, fake):
+    lead = TgUser(530, "Leider", language_code="nl")
+    fake.set_member(GROUP, lead, "administrator")
+    started = in_group(rig, lead, f"/pulse start {MODEL} maandelijks di 10:00", "Pulse gestart")
+    assert started.button_texts == [t("pulse_join_button", "nl")]
+    assert rig.pulse.join_prompt("nl") in started.text
+    help_text = in_group(rig, lead, "/pulse hulp", "pulse start <model>")
+    assert help_text.text.endswith(tt("pulse_help_note", "nl"))
