@@ -357,19 +357,24 @@ class TelegramChannel:
         )
         return rest
 
-    async def deliver(self, bot: Any, chat_id: int, replies: list[Reply], lang: str) -> None:
+    async def deliver(self, bot: Any, chat_id: int, replies: list[Reply], lang: str) -> bool:
+        """Send the replies as messages; True when Telegram accepted every one of them."""
+        sent: list[Message | None] = []
         for reply in replies:
             if isinstance(reply, Answered):  # a typed answer: confirm what was understood
-                await self.send(bot, chat_id, TelegramMessage(answered_text(reply)))
+                sent.append(await self.send(bot, chat_id, TelegramMessage(answered_text(reply))))
                 continue
             for message in messages_for(reply, lang):
-                await self.send(bot, chat_id, message)
+                sent.append(await self.send(bot, chat_id, message))
             if isinstance(reply, ResultCard) and reply.chart is not None:
                 png = await asyncio.to_thread(draw, radar_png, reply.chart)
-                await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
+                chart = reply.chart
+                sent.append(await self.send_photo(bot, chat_id, png, chart.title, chart.key))
             if isinstance(reply, Say) and reply.chart is not None:
                 png = await asyncio.to_thread(draw, matrix_png, reply.chart)
-                await self.send_photo(bot, chat_id, png, reply.chart.title, reply.chart.key)
+                chart = reply.chart
+                sent.append(await self.send_photo(bot, chat_id, png, chart.title, chart.key))
+        return all(message is not None for message in sent)
 
     # ---- forget and export --------------------------------------------------------------------
     async def forget(
@@ -439,9 +444,11 @@ class TelegramChannel:
                 ),
             )
 
-    async def send_photo(self, bot: Any, chat_id: int, png: bytes, title: str, key: str) -> None:
+    async def send_photo(
+        self, bot: Any, chat_id: int, png: bytes, title: str, key: str
+    ) -> Message | None:
         async with self.turn(chat_id):
-            await self.call(
+            return await self.call(
                 "sendPhoto",
                 bot.send_photo(
                     chat_id,

@@ -10,9 +10,10 @@ in their private chat with the bot, which exists only once they have pressed Sta
 Sending follows Telegram's flood limits: the rate limiter (bot/telegram.py) keeps the bot under
 about 30 messages a second overall and 20 a minute per group and waits out a 429's retry_after;
 `ChatPacer` adds the one-message-a-second per chat. So that pacing one chat does not hold up the
-others, a round's DMs go out from a bounded pool of tasks, and a tick ends only when they are all
-sent. Ticks run one at a time (`TelegramPulse.tick`): the core reads a round's unsent invites
-when a tick starts, so two overlapping ticks could both send them.
+others, each member's first message is sent at once (the core learns whether the member can be
+reached) and the rest go out from a bounded pool of tasks. A tick (`TelegramPulse.tick`, the
+scheduler's and `/pulse now`'s) ends only when all it queued is sent, so a stopping bot knows
+what to wait for.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ DEEP_LINK = "pulse"
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 
 log = logging.getLogger("bot.telegram.pulse")
+
+
+class SendError(RuntimeError):
+    """A member's pulse message was refused (they never pressed Start, or blocked the bot)."""
 
 
 class ChatPacer:
@@ -136,12 +141,22 @@ class TelegramTeamMessenger:
         return member.status in ADMIN_STATUSES
 
     async def send_dm(self, member: str, replies: Sequence[Reply]) -> None:
-        """Queue the member's messages and return once a sending slot is free; `drain` waits
-        for all of them. A failed send is logged by the channel: the round goes on."""
+        """Send the first message (the invitation or reminder) and queue the rest: the core
+        learns whether the member can be reached (`SendError`: it tries again at a later tick)
+        without waiting for the pacing of each chat; `drain` waits for the queued ones."""
         service = self.delivery.service
-        lang = await asyncio.to_thread(service.language, CHANNEL, member)
+        lang = await asyncio.to_thread(service.language, CHANNEL, member) or DEFAULT_LANGUAGE
+        chat_id, first, rest = int(member), list(replies[:1]), list(replies[1:])
         await self._slots.acquire()
-        task = asyncio.create_task(self._send(int(member), list(replies), lang or DEFAULT_LANGUAGE))
+        try:
+            reached = await self.delivery.deliver(self.bot, chat_id, first, lang)
+        except BaseException:
+            self._slots.release()
+            raise
+        if not reached:
+            self._slots.release()
+            raise SendError("Telegram refused the first pulse message (see the warning above)")
+        task = asyncio.create_task(self._send(chat_id, rest, lang))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -302,7 +317,7 @@ class TelegramPulse:
             return
         team, name = str(chat.id), chat.title or ""
         member = team if as_group(message) else str(user.id)  # see `is_admin`
-        if verb == "now":  # the core ticks inside the command: one tick at a time
+        if verb == "now":  # the core ticks inside the command: the same rules as `tick`
             async with self.ticks:
                 reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
                 await self.messenger.drain()
@@ -353,8 +368,8 @@ class TelegramPulse:
 
 
 class SerialScheduler(PulseScheduler):
-    """The core's APScheduler job, each tick taken through `TelegramPulse.tick` so it never
-    overlaps a `/pulse now` and ends only when its messages are sent."""
+    """The core's APScheduler job, each tick taken through `TelegramPulse.tick`, so it ends only
+    when its messages are sent and a stopping bot can wait for it."""
 
     def __init__(self, runtime: TelegramPulse, interval: float) -> None:
         super().__init__(runtime.pulse, runtime.messenger, interval)

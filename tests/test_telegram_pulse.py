@@ -274,8 +274,8 @@ def test_a_restart_before_the_due_time_still_runs_the_round_once(rig, fake, cloc
 
 # ---- joining -------------------------------------------------------------------------------------
 def test_a_member_the_bot_cannot_message_yet_is_sent_to_start(rig, fake, clock):
-    """Bots may only write to people who pressed Start: the join notice links there, and once
-    they have, the pulse reaches them."""
+    """Bots may only write to people who pressed Start: the join notice links there. A round
+    that opens before they did tries again at the next tick, and then reaches them."""
     button = start_pulse(rig, fake)
     newcomer = MEMBERS[0]
     mark = fake.mark()
@@ -286,12 +286,19 @@ def test_a_member_the_bot_cannot_message_yet_is_sent_to_start(rig, fake, clock):
     assert not fake.sent(GROUP.id, after=mark)
     assert rig.rows("select member from team_members") == [(str(newcomer.id),)]
 
-    mark = rig.say(newcomer, "/start pulse")  # what the link sends
-    rig.message(newcomer, tt("pulse_ready", "en"), after=mark)
     clock.now = DUE
     mark = fake.mark()
+    rig.tick()  # the round opens; Telegram refuses the invitation
+    assert [c.status for c in fake.calls_to("sendMessage", after=mark)] == [403]
+    assert rig.rows("select sent_at from round_invites") == [(None,)]
+
+    mark = rig.say(newcomer, "/start pulse")  # what the link sends
+    rig.message(newcomer, tt("pulse_ready", "en"), after=mark)
+    clock.now += timedelta(minutes=1)
+    rig.tick()
     rig.tick()
     assert len(invite_text(newcomer.id, fake, after=mark)) == 1
+    assert is_question(rig.question(newcomer, after=mark))
 
 
 def test_pulse_join_typed_in_the_group_joins_and_shows_the_button(rig, fake):
