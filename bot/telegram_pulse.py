@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update
@@ -232,7 +233,7 @@ class TelegramPulse:
         return self._messenger
 
     # ---- the clock -----------------------------------------------------------------------------
-    async def tick(self, now: Any = None) -> None:
+    async def tick(self, now: datetime | None = None) -> None:
         """One pulse tick with everything it sends delivered, never two at once."""
         async with self.ticks:
             try:
