@@ -1,8 +1,4 @@
-"""Radar charts of pillar levels, shared by every channel (a file path, or PNG bytes to upload).
-
-matplotlib is imported lazily with the Agg backend: no display is needed, and channels that never
-draw a chart do not pay for the import.
-"""
+"""Charts shared by every channel (a file path, or PNG bytes to upload)."""
 
 from __future__ import annotations
 
@@ -14,16 +10,13 @@ from flows.replies import ChartSpec, MatrixChart
 
 
 def radar_png(spec: ChartSpec) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
     count = len(spec.labels)
     angles = [2 * math.pi * i / count for i in range(count)]
     values = list(spec.values)
     top = len(spec.level_names)
-    fig = plt.figure(figsize=(6, 6), dpi=100)
+    fig = Figure(figsize=(6, 6), dpi=100)
     try:
         ax = fig.add_subplot(projection="polar")
         ax.set_theta_offset(math.pi / 2)
@@ -40,20 +33,17 @@ def radar_png(spec: ChartSpec) -> bytes:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
     return buffer.getvalue()
 
 
 def matrix_png(spec: MatrixChart) -> bytes:
     """Objectives down, goals across; each cell shows its initiatives, shaded by how many."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
     counts = [[len(cell) for cell in row] for row in spec.cells]
     width = max(6.0, 1.2 + 2.2 * len(spec.columns))
-    fig = plt.figure(figsize=(width, 4.8), dpi=100)
+    fig = Figure(figsize=(width, 4.8), dpi=100)
     try:
         ax = fig.add_subplot()
         top = max(3, max(max(r) for r in counts))
@@ -78,22 +68,19 @@ def matrix_png(spec: MatrixChart) -> bytes:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
     return buffer.getvalue()
 
 
 def pulse_png(model, report, trend: list[tuple[str, int]], lang: str) -> bytes:
     """Left: how the respondents spread over the phases; right: the team's median over rounds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
     from flows.i18n import t
     from flows.pulse import phase_label
 
     labels = [_wrap(phase_label(model, i, lang), 14) for i in range(len(report.distribution))]
-    fig = plt.figure(figsize=(10, 4.2), dpi=100)
+    fig = Figure(figsize=(10, 4.2), dpi=100)
     try:
         left = fig.add_subplot(1, 2, 1)
         left.bar(range(len(labels)), report.distribution, color="#1f6feb")
@@ -114,7 +101,7 @@ def pulse_png(model, report, trend: list[tuple[str, int]], lang: str) -> bytes:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
     finally:
-        plt.close(fig)
+        fig.clear()
     return buffer.getvalue()
 
 
