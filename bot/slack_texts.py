@@ -7,11 +7,9 @@ so they live next to the Slack adapter instead of in the channel-free catalogue.
 
 from __future__ import annotations
 
-from flows.i18n import DEFAULT_LANGUAGE
+from flows.i18n import pick, t
 
 TEXTS: dict[str, dict[str, str]] = {
-    "back_button": {"nl": "← Terug", "en": "← Back"},
-    "stop_button": {"nl": "Pauzeren", "en": "Pause"},
     "select_placeholder": {"nl": "Kies een antwoord", "en": "Choose an answer"},
     "select_placeholder_menu": {"nl": "Maak een keuze", "en": "Make a choice"},
     "dm_notice": {
@@ -30,31 +28,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "/maturity export sends you a copy of it. "
         "/maturity pulse, typed in a team's channel, starts a pulse for that team.",
     },
-    "forget_confirm": {
-        "nl": "Al je antwoorden en resultaten verwijderen? Dit kan niet ongedaan worden gemaakt.",
-        "en": "Delete all your answers and results? This cannot be undone.",
-    },
-    "forget_yes": {"nl": "Ja, verwijderen", "en": "Yes, delete"},
-    "forget_no": {"nl": "Annuleren", "en": "Cancel"},
-    "forgotten": {
-        "nl": "Klaar: alles wat over jou bewaard was, is verwijderd.",
-        "en": "Done: everything stored about you is deleted.",
-    },
-    "forget_nothing": {
-        "nl": "Er was niets over jou bewaard.",
-        "en": "Nothing was stored about you.",
-    },
-    "forget_cancelled": {
-        "nl": "Er is niets verwijderd.",
-        "en": "Nothing was deleted.",
-    },
     "export_comment": {
         "nl": "Alles wat over jou bewaard is: je antwoorden en resultaten, als JSON.",
         "en": "Everything stored about you: your answers and results, as JSON.",
-    },
-    "export_nothing": {
-        "nl": "Er is nog niets over jou bewaard.",
-        "en": "Nothing is stored about you yet.",
     },
     "export_failed": {
         "nl": "De export kon niet worden geüpload; probeer het later opnieuw.",
@@ -104,6 +80,6 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def st(key: str, lang: str, **values: object) -> str:
     """The Slack-only text `key` in `lang` (English when the language is unknown)."""
-    texts = TEXTS[key]
-    text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
-    return text.format(**values) if values else text
+    if key in TEXTS:
+        return pick(TEXTS[key], lang, **values)
+    return t(key, lang, **values)  # texts every chat channel shares live in flows/messages.yaml

@@ -8,11 +8,9 @@ the Telegram adapter instead of in the channel-free catalogue.
 
 from __future__ import annotations
 
-from flows.i18n import DEFAULT_LANGUAGE
+from flows.i18n import pick, t
 
 TEXTS: dict[str, dict[str, str]] = {
-    "back_button": {"nl": "← Terug", "en": "← Back"},
-    "stop_button": {"nl": "Pauzeren", "en": "Pause"},
     "private_only": {
         "nl": "Beoordelingen doe je onder vier ogen: open een privégesprek met mij.",
         "en": "Assessments are private: open a private chat with me.",
@@ -59,28 +57,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Kies een taal / Choose a language:",
         "en": "Choose a language / Kies een taal:",
     },
-    "forget_confirm": {
-        "nl": "Al je antwoorden en resultaten verwijderen? Dit kan niet ongedaan worden gemaakt.",
-        "en": "Delete all your answers and results? This cannot be undone.",
-    },
-    "forget_yes": {"nl": "Ja, verwijderen", "en": "Yes, delete"},
-    "forget_no": {"nl": "Annuleren", "en": "Cancel"},
-    "forgotten": {
-        "nl": "Klaar: alles wat over jou bewaard was, is verwijderd.",
-        "en": "Done: everything stored about you is deleted.",
-    },
-    "forget_nothing": {
-        "nl": "Er was niets over jou bewaard.",
-        "en": "Nothing was stored about you.",
-    },
-    "forget_cancelled": {"nl": "Er is niets verwijderd.", "en": "Nothing was deleted."},
     "export_caption": {
         "nl": "Alles wat over jou bewaard is: je antwoorden en resultaten, als JSON.",
         "en": "Everything stored about you: your answers and results, as JSON.",
-    },
-    "export_nothing": {
-        "nl": "Er is nog niets over jou bewaard.",
-        "en": "Nothing is stored about you yet.",
     },
     "export_failed": {
         "nl": "De export kon niet worden verstuurd; probeer het later opnieuw.",
@@ -140,6 +119,6 @@ LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 
 def tt(key: str, lang: str, **values: object) -> str:
     """The Telegram-only text `key` in `lang` (English when the language is unknown)."""
-    texts = TEXTS[key]
-    text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
-    return text.format(**values) if values else text
+    if key in TEXTS:
+        return pick(TEXTS[key], lang, **values)
+    return t(key, lang, **values)  # texts every chat channel shares live in flows/messages.yaml

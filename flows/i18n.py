@@ -28,7 +28,11 @@ def normalise_language(code: str | None) -> str:
 
 def t(key: str, lang: str, **values: object) -> str:
     """The text `key` in `lang`, with its {placeholders} filled in."""
-    texts = catalogue()[key]
+    return pick(catalogue()[key], lang, **values)
+
+
+def pick(texts: dict[str, str], lang: str, **values: object) -> str:
+    """One text of a {language: text} entry (English when the language is unknown), filled in."""
     text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
 
