@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     maturity_pulse_min_responses: int = 5
     maturity_pulse_deadline_hours: float = 48
     maturity_pulse_remind_hours: float = 24
+    maturity_pulse_admins: str = ""
+    """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
+    maturity_max_body_bytes: int = 1_048_576
+    """The largest HTTP request body the Slack and Telegram endpoints read (413 beyond)."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -32,6 +36,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
+
+    @property
+    def pulse_admins(self) -> frozenset[str]:
+        return frozenset(
+            part.strip() for part in self.maturity_pulse_admins.split(",") if part.strip()
+        )
 
 
 def load_settings() -> Settings:

@@ -224,6 +224,17 @@ def m004_invite_attempts(db: Database) -> None:
     db["round_invites"].add_column("send_attempts", int, not_null_default=0)
 
 
+@migrations()
+def m005_seen_requests(db: Database) -> None:
+    """Signed HTTP requests already applied, kept for the replay window: a replay is refused."""
+    db["seen_requests"].create(
+        {"signature": str, "request_ts": int, "seen_at": str},
+        pk="signature",
+        not_null={"request_ts", "seen_at"},
+    )
+    db["seen_requests"].create_index(["request_ts"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
