@@ -72,7 +72,7 @@ def fan_out(members: int, scale: float, models, scan, workdir: Path) -> None:
         for user in users:
             fake.add_user(user)
         fake.add_user("UBOTX", is_bot=True)
-        fake.add_channel(TEAM, [*users, "UBOTX"])
+        fake.add_channel(TEAM, [*users, "UBOTX"], creator=users[0])
         for method, rate in scaled.per_method.items():
             # one call of margin, like Slack's "50+ per minute": absorbs the network's jitter
             fake.limit(method, rate.per_second, rate.burst + 1)

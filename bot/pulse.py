@@ -454,9 +454,7 @@ class PulseService:
         if pulse is None:
             return t("pulse_none", lang)
         model = self.service.models[pulse["model_id"]]
-        members = self._read(
-            "select count(*) from team_members where team_id = ?", (pulse["team_id"],)
-        ).fetchone()[0]
+        members = self._member_count(pulse["team_id"])
         return t(
             "pulse_status",
             lang,
@@ -466,6 +464,20 @@ class PulseService:
             when=self._local(parse_iso(pulse["next_run_at"]), pulse),
             members=members,
         )
+
+    def _member_count(self, team_id: int) -> int:
+        """Those who joined (Telegram, where people opt in), or else those invited to the
+        latest round (Slack, where the channel's people are the members when a round opens)."""
+        joined = self._read(
+            "select count(*) from team_members where team_id = ?", (team_id,)
+        ).fetchone()[0]
+        if joined:
+            return joined
+        return self._read(
+            "select count(*) from round_invites where round_id = (select id from rounds "
+            "where team_id = ? order by opened_at desc, id desc limit 1)",
+            (team_id,),
+        ).fetchone()[0]
 
     # ---- helpers ---------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> Rows:

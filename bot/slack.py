@@ -15,7 +15,6 @@ same transaction as the answer (`delivery_key`), so a retry is applied once.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import re
@@ -24,16 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
-from slack_bolt import App, BoltResponse
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from bot.charts import matrix_png, radar_png
 from bot.cli import UsageError
@@ -54,6 +48,7 @@ from bot.slack_blocks import (
     text_message,
     unescape,
 )
+from bot.slack_http import EVENTS_PATH, bolt_logger, web_app
 from bot.slack_texts import st
 from flows.events import Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language
@@ -64,8 +59,6 @@ if TYPE_CHECKING:
     from bot.slack_pulse import SlackPulse
 
 CHANNEL = "slack"
-EVENTS_PATH = "/slack/events"
-"""Bolt's default path, also the request URL in manifest.yml."""
 RATE_LIMIT_RETRIES = 3
 
 log = logging.getLogger("bot.slack")
@@ -437,6 +430,7 @@ def build_app(
         signing_secret=signing_secret or "",
         process_before_response=False,
         name="maturity-bot",
+        logger=bolt_logger(),
         listener_executor=executor,
     )
     channel = SlackChannel(service, pulse)
@@ -445,20 +439,6 @@ def build_app(
     app.event("message")(channel.on_message)
     app.event("app_home_opened")(channel.on_home_opened)
     return app
-
-
-def web_app(bolt_app: App) -> Starlette:
-    """HTTP mode: POST /slack/events, each request dispatched in a thread (signature checked by
-    Bolt: HMAC over v0:timestamp:body, timestamps older than 5 minutes refused with 401)."""
-
-    async def events(request: Request) -> Response:
-        body = await request.body()
-        response: BoltResponse = await asyncio.to_thread(
-            bolt_app.dispatch, to_bolt_request(request, body)
-        )
-        return to_starlette_response(response)
-
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
 
 
 def socket_mode_handler(bolt_app: App, app_token: str) -> Any:
@@ -561,7 +541,9 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
     )
     logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change
     client, signing_secret, app_token = client_from_settings(settings, http=args.http)
-    pulse = SlackPulse.create(service, client, checked_pulse_settings(settings))
+    pulse = SlackPulse.create(
+        service, client, checked_pulse_settings(settings), admins=settings.pulse_admins
+    )
     app = checked_app(service, client, signing_secret, pulse)
     _stop_on_sigterm()
     try:
@@ -570,7 +552,8 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
             import uvicorn
 
             log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
-            uvicorn.run(web_app(app), host=args.host, port=args.port, log_level="info")
+            server = web_app(app, service.storage, max_body_bytes=settings.maturity_max_body_bytes)
+            uvicorn.run(server, host=args.host, port=args.port, log_level="info")
         else:
             socket_mode_handler(app, app_token).start()
     except KeyboardInterrupt:

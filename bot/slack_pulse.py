@@ -78,6 +78,7 @@ def _slack_rates() -> dict[str, Rate]:
         "users.list": Rate(20 / 60, 3),  # Tier 2
         "users.info": Rate(100 / 60, 10),  # Tier 4
         "conversations.members": Rate(100 / 60, 10),  # Tier 4
+        "conversations.info": Rate(50 / 60, 10),  # Tier 3
         "files.getUploadURLExternal": Rate(20 / 60, 3),
         "files.completeUploadExternal": Rate(20 / 60, 3),
     }
@@ -227,11 +228,14 @@ class SlackTeamMessenger:
         slack: SlackChannel | None = None,
         *,
         page_size: int = PAGE_SIZE,
+        admins: frozenset[str] = frozenset(),
     ) -> None:
         from bot.slack import SlackChannel
 
         self.client = client
         self.service = service
+        self.admins = admins
+        """Slack user ids (`U…`, or `T…:U…`) the operator allows to start and manage pulses."""
         self.slack = slack or SlackChannel(service)
         self.page_size = page_size
         self._workspace: str | None = None
@@ -243,11 +247,13 @@ class SlackTeamMessenger:
         return await asyncio.to_thread(self._members, team)
 
     async def is_admin(self, team: str, user: str, creator: str | None) -> bool:
-        """The pulse's creator, anyone while there is no pulse yet (they become its creator), and
-        workspace admins and owners (users.info); nobody else."""
-        if creator is None or user == creator:
+        """Who may start and manage the pulse of channel `team`: a workspace admin or owner
+        (users.info), the channel's creator (conversations.info), someone on the operator's
+        allow-list (MATURITY_PULSE_ADMINS), and once it runs, the pulse's creator. Not any
+        member: a pulse DMs every member of the channel on a schedule."""
+        if user == creator or user in self.admins or user_part(user) in self.admins:
             return True
-        return await asyncio.to_thread(self._workspace_admin, user)
+        return await asyncio.to_thread(self._admin_here, team, user)
 
     async def send_dm(self, member: str, replies: Sequence[Reply]) -> None:
         await asyncio.to_thread(self._send_dm, member, list(replies))
@@ -299,14 +305,18 @@ class SlackTeamMessenger:
             if not cursor:
                 return items
 
-    def _workspace_admin(self, member: str) -> bool:
-        info = self.slack.safely(
-            "users.info", lambda: self.client.users_info(user=user_part(member))
+    def _admin_here(self, team: str, member: str) -> bool:
+        """A workspace admin or owner, or the channel's creator. When Slack cannot tell, the
+        answer is no: the caller is refused and can try again."""
+        user_id = user_part(member)
+        info = self.slack.safely("users.info", lambda: self.client.users_info(user=user_id))
+        user = (info or {}).get("user") or {}
+        if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
+            return True
+        channel = self.slack.safely(
+            "conversations.info", lambda: self.client.conversations_info(channel=team)
         )
-        if info is None:
-            return False  # cannot tell: refuse, the caller can try again
-        user = info.get("user") or {}
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        return bool(channel) and (channel.get("channel") or {}).get("creator") == user_id
 
     def _send_dm(self, member: str, replies: list[Reply]) -> None:
         user_id = user_part(member)
@@ -486,12 +496,15 @@ class SlackPulse:
         settings: PulseSettings,
         *,
         pacing: Pacing | None = None,
+        admins: frozenset[str] = frozenset(),
         **kwargs: Any,
     ) -> SlackPulse:
         """The pulse service over `service` (its pulse models registered with the engine, so a
-        member's answers work after a restart) and a paced copy of the app's client."""
+        member's answers work after a restart) and a paced copy of the app's client; `admins`
+        are the operator's pulse admins (MATURITY_PULSE_ADMINS)."""
         pulse = PulseService(service, settings)
-        messenger = SlackTeamMessenger(PacedClient.like(client, Pacer(pacing)), service)
+        paced = PacedClient.like(client, Pacer(pacing))
+        messenger = SlackTeamMessenger(paced, service, admins=admins)
         return cls(pulse, messenger, **kwargs)
 
     def start(self) -> None:
@@ -519,6 +532,8 @@ class SlackPulse:
             channel_id, team_name, external_id(team_id, user_id), words, lang
         )
         refused = reply == t("pulse_not_admin", lang)
+        if refused:
+            reply = st("pulse_not_admin", lang)  # who may, in Slack's terms
         if not words or words[0].lower() not in PULSE_VERBS:
             reply = f"{reply}\n\n{st('pulse_slack_note', lang)}"
         message = text_message(reply)

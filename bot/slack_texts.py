@@ -52,6 +52,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "/maturity pulse start groeimodel weekly tue 10:00. Invite me to the channel "
         "(/invite @Maturity Bot) so I can post the results there.",
     },
+    "pulse_not_admin": {
+        "nl": "Alleen een beheerder of eigenaar van de workspace, de maker van dit kanaal of een "
+        "pulsebeheerder die de beheerder van de bot heeft ingesteld, mag hier een pulse starten; "
+        "daarna mag ook wie hem startte hem wijzigen, pauzeren, stoppen of exporteren. Vraag een "
+        "van hen; /maturity pulse status mag iedereen bekijken.",
+        "en": "Only a workspace admin or owner, the creator of this channel, or a pulse admin set "
+        "by the bot's operator may start a pulse here; after that, whoever started it may also "
+        "change, pause, stop or export it. Ask one of them; anyone may see /maturity pulse status.",
+    },
     "pulse_unavailable": {
         "nl": "Pulse-checks draaien niet in deze installatie van de bot.",
         "en": "Pulse checks are not running in this installation of the bot.",

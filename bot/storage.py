@@ -544,6 +544,19 @@ class Storage:
         )
         return cursor.rowcount == 1
 
+    def first_signed_request(self, signature: str, request_ts: int, *, oldest: int) -> bool:
+        """Record a verified request's signature; False when it was applied before (a replay).
+        Signatures of requests older than `oldest` (a Unix time) are dropped: past the replay
+        window their timestamp alone gets them refused."""
+        with self.transaction() as db:
+            db.execute("delete from seen_requests where request_ts < ?", (oldest,))
+            cursor = db.execute(
+                "insert or ignore into seen_requests (signature, request_ts, seen_at) "
+                "values (?, ?, ?)",
+                (signature, request_ts, now_iso()),
+            )
+            return cursor.rowcount == 1
+
     def _one(self, sql: str, params: tuple) -> tuple | None:
         return self.db.execute(sql, params).fetchone()
 

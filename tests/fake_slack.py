@@ -3,7 +3,8 @@
 Three parts, reusable by any Slack feature:
 - `FakeSlack`: the Web API (`base_url` for slack_sdk's WebClient). It records every call and
   answers like Slack does (auth.test, chat.postMessage/update/postEphemeral, views.publish,
-  users.info, users.list, conversations.open, conversations.members, apps.connections.open, the
+  users.info, users.list, conversations.open, conversations.members, conversations.info,
+  apps.connections.open, the
   three steps of files upload v2, response_url posts), and can be told to fail a method (HTTP 429
   with Retry-After, 500, or an `ok: false` error) or to enforce a rate limit like Slack's.
   A workspace directory (`add_user`, `add_channel`) feeds users.list, users.info and
@@ -167,6 +168,8 @@ class FakeSlack:
         """The workspace's users (add_user), for users.list and users.info."""
         self.channels: dict[str, list[str]] = {}
         """Channel id -> member user ids (add_channel), for conversations.members."""
+        self.creators: dict[str, str] = {}
+        """Channel id -> the user who created it (add_channel), for conversations.info."""
         self.socket_url = "ws://127.0.0.1:9/"
         """What apps.connections.open answers (a closed port: Socket Mode keeps retrying)."""
         self._limits: dict[str, RateLimit] = {}
@@ -264,10 +267,13 @@ class FakeSlack:
             self.directory[user] = member
         return member
 
-    def add_channel(self, channel: str, members: list[str]) -> None:
-        """A channel and its member ids (humans, bots and deactivated users alike, as Slack)."""
+    def add_channel(self, channel: str, members: list[str], *, creator: str | None = None) -> None:
+        """A channel, its member ids (humans, bots and deactivated users alike, as Slack) and
+        the user who created it."""
         with self._lock:
             self.channels[channel] = list(members)
+            if creator is not None:
+                self.creators[channel] = creator
 
     def limit(self, method: str, rate: float, burst: int = 1, *, per_channel: bool = False) -> None:
         """Enforce a rate limit on `method` as Slack does: calls beyond `rate` per second (after
@@ -443,6 +449,12 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             page, cursor = _page(self.channels[channel], params)
             return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "conversations.info":
+            channel = str(params.get("channel", ""))
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            info = {"id": channel, "is_channel": True, "creator": self.creators.get(channel, "")}
+            return {"ok": True, "channel": info}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
@@ -524,9 +536,15 @@ class SlackSender:
         self.fake = fake
         self.http = httpx.Client(timeout=10)
         self._event_ids = itertools.count(1)
+        self._triggers = itertools.count(1)
 
     def close(self) -> None:
         self.http.close()
+
+    def trigger_id(self) -> str:
+        """Slack gives every command and interaction its own trigger_id, so no two requests
+        have the same body (and signature), even within one second."""
+        return f"{next(self._triggers)}.{int(time.time())}.fake"
 
     def post(
         self,
@@ -575,7 +593,7 @@ class SlackSender:
             "text": text,
             "api_app_id": "A0FAKE",
             "response_url": self.fake.response_url(user) if self.fake else "http://127.0.0.1:9/",
-            "trigger_id": "1.2.3",
+            "trigger_id": self.trigger_id(),
         }
         body = urllib.parse.urlencode(fields)
         return self.post(body, "application/x-www-form-urlencoded", **sign)
@@ -597,7 +615,7 @@ class SlackSender:
             "api_app_id": "A0FAKE",
             "token": "legacy-verification-token",
             "team": {"id": team, "domain": "fake"},
-            "trigger_id": "1.2.3",
+            "trigger_id": self.trigger_id(),
             "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
         if message is not None:

@@ -43,7 +43,7 @@ class Rig:
         self._stack.callback(executor.shutdown, wait=True)
         client = make_client(BOT_TOKEN, self.fake.api_url)
         app = build_app(self.service, client, SECRET, executor=executor)
-        url = self._stack.enter_context(serve_asgi(web_app(app)))
+        url = self._stack.enter_context(serve_asgi(web_app(app, self.storage)))
         self.send = SlackSender(url + EVENTS_PATH, SECRET, self.fake)
         self._stack.callback(self.send.close)
 

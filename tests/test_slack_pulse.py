@@ -54,8 +54,17 @@ class PulseRig:
     """The app under test (service + pulse over one SQLite file, Bolt app, HTTP server, the
     pulse's loop without its scheduler) and the fake Slack with a team channel."""
 
-    def __init__(self, fake: FakeSlack, db_path, models, scan, min_responses: int = 5) -> None:
+    def __init__(
+        self,
+        fake: FakeSlack,
+        db_path,
+        models,
+        scan,
+        min_responses: int = 5,
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
         self.fake = fake
+        self.admins = admins
         self.db_path = db_path
         self.models = models
         self.scan = scan
@@ -73,14 +82,16 @@ class PulseRig:
             self.service, PulseSettings(min_responses=self.min_responses), clock=self.clock
         )
         client = make_client(BOT_TOKEN, self.fake.api_url)
-        messenger = SlackTeamMessenger(PacedClient.like(client, Pacer(FAST)), self.service)
+        messenger = SlackTeamMessenger(
+            PacedClient.like(client, Pacer(FAST)), self.service, admins=self.admins
+        )
         self.slack_pulse = SlackPulse(self.pulse, messenger, scheduled=False)
         self.slack_pulse.start()
         stack.callback(self.slack_pulse.stop)
         executor = ThreadPoolExecutor(max_workers=5)
         stack.callback(executor.shutdown, wait=True)
         app = build_app(self.service, client, SECRET, executor=executor, pulse=self.slack_pulse)
-        url = stack.enter_context(serve_asgi(web_app(app)))
+        url = stack.enter_context(serve_asgi(web_app(app, self.storage)))
         self.send = SlackSender(url + EVENTS_PATH, SECRET, self.fake)
         stack.callback(self.send.close)
 
@@ -198,7 +209,8 @@ def fake():
         server.add_user(ADMIN, is_admin=True)
         server.add_user(OWNER, is_owner=True)
         server.add_user(OUTSIDER)
-        server.add_channel(TEAM, [*MEMBERS[:3], "UHELPER", *MEMBERS[3:], "UGONE"])
+        # U1, the team lead, created the team's channel: that is what lets them start its pulse
+        server.add_channel(TEAM, [*MEMBERS[:3], "UHELPER", *MEMBERS[3:], "UGONE"], creator="U1")
         yield server
 
 
@@ -307,12 +319,12 @@ def test_only_the_creator_and_workspace_admins_may_change_or_export(rig, fake):
     run_round(rig, answering=5)
     refused = rig.pulse_command("U2", "start altimeter monthly")
     assert refused.params["response_type"] == "ephemeral"  # only U2 sees the refusal
-    assert "Only an admin" in refused.params["text"]
+    assert "Only a workspace admin or owner" in refused.params["text"]
     assert rig.rows("select model_id, created_by from pulses") == [("groeimodel", f"{TEAM_ID}:U1")]
     assert [c.params["user"] for c in fake.calls_to("users.info") if c.params.get("user") == "U2"]
 
     refused = rig.pulse_command("U2", "report")
-    assert "Only an admin" in refused.params["text"]
+    assert "Only a workspace admin or owner" in refused.params["text"]
     assert "members answered" not in refused.params["text"]
 
     for allowed in ("U1", ADMIN, OWNER):  # the creator, a workspace admin, an owner
@@ -325,13 +337,49 @@ def test_only_the_creator_and_workspace_admins_may_change_or_export(rig, fake):
     assert rig.rows("select status from pulses") == [("paused",)]
 
 
-def test_whoever_starts_the_first_pulse_becomes_its_admin(rig):
-    reply = rig.pulse_command(OUTSIDER, "start altimeter monthly", channel="C0OTHER")
-    assert "Pulse started" in reply.params["text"]
-    status = rig.pulse_command("U3", "status", channel="C0OTHER")
+def test_status_counts_the_members_invited_to_the_latest_round(rig):
+    start_weekly(rig)
+    assert "Members: 0." in rig.pulse_command("U2", "status").params["text"]  # no round yet
+    rig.tick_at(DUE + timedelta(seconds=20))
+    status = rig.pulse_command("U2", "status").params["text"]
+    assert f"Members: {len(MEMBERS)}." in status  # the six humans, not the bot or the leaver
+
+
+def test_a_plain_member_may_not_start_a_pulse_the_channel_creator_and_admins_may(rig, fake):
+    fake.add_channel("C0OTHER", ["U2", "U3", OUTSIDER], creator="U2")
+    refused = rig.pulse_command("U3", "start altimeter monthly", channel="C0OTHER")
+    assert refused.params["response_type"] == "ephemeral"  # only U3 sees it
+    assert "Only a workspace admin or owner, the creator of this channel" in refused.params["text"]
+    assert rig.rows("select count(*) from pulses") == [(0,)]
+    assert [c.params["channel"] for c in fake.calls_to("conversations.info")] == ["C0OTHER"]
+
+    started = rig.pulse_command("U2", "start altimeter monthly", channel="C0OTHER")
+    assert started.params["response_type"] == "in_channel"
+    assert "Pulse started" in started.params["text"]
+    status = rig.pulse_command("U3", "status", channel="C0OTHER")  # anyone may ask the status
     assert "every month on the first Monday" in status.params["text"]
-    assert "Only an admin" in rig.pulse_command("U3", "stop", channel="C0OTHER").params["text"]
-    assert "Pulse stopped" in rig.pulse_command(OUTSIDER, "stop", channel="C0OTHER").params["text"]
+    assert (
+        "Only a workspace admin or owner"
+        in rig.pulse_command("U3", "stop", channel="C0OTHER").params["text"]
+    )
+    assert "Pulse stopped" in rig.pulse_command("U2", "stop", channel="C0OTHER").params["text"]
+
+    fake.add_channel("C0THIRD", ["U4", ADMIN], creator="U4")
+    by_admin = rig.pulse_command(ADMIN, "start groeimodel weekly", channel="C0THIRD")
+    assert "Pulse started" in by_admin.params["text"]  # a workspace admin, in any channel
+
+
+def test_an_allow_listed_user_may_start_and_manage_any_pulse(fake, tmp_path, models, scan):
+    fake.add_channel("C0OTHER", ["U2", "U3"], creator="U2")
+    rig = PulseRig(fake, tmp_path / "pulse.db", models, scan, admins=frozenset({"U3"}))
+    try:
+        started = rig.pulse_command("U3", "start altimeter monthly", channel="C0OTHER")
+        assert "Pulse started" in started.params["text"]
+        assert rig.rows("select created_by from pulses") == [(f"{TEAM_ID}:U3",)]
+        refused = rig.pulse_command("U4", "start altimeter monthly", channel="C0OTHER")
+        assert "Only a workspace admin or owner" in refused.params["text"]
+    finally:
+        rig.stop()
 
 
 def test_a_restart_between_scheduling_and_the_due_time_runs_the_round_once(rig, fake):
@@ -405,7 +453,7 @@ def test_a_big_team_gets_its_dms_under_slacks_limits(rig, fake):
     team = [f"UBIG{i:03d}" for i in range(40)]
     for user in team:
         fake.add_user(user)
-    fake.add_channel("C0BIG", team)
+    fake.add_channel("C0BIG", team, creator=team[0])
     for method, rate in FAST.per_method.items():
         # one call of margin, as Slack's "50+ per minute" has: it absorbs the network's jitter
         # between the pacer's clock and the server's

@@ -164,6 +164,7 @@ SCOPES_FOR_METHOD = {
     "chat_update": {"chat:write"},
     "conversations_open": {"im:write"},
     "conversations_members": {"channels:read", "groups:read"},  # public and private channels
+    "conversations_info": {"channels:read", "groups:read"},
     "users_info": {"users:read"},
     "users_list": {"users:read"},
     "files_upload_v2": {"files:write"},

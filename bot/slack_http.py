@@ -1,0 +1,236 @@
+"""Slack's HTTP mode: the one door every request from the internet comes through.
+
+Each POST to /slack/events is checked in this order before Bolt sees it, and refused at the
+first check it fails, with one log line that never holds the body or the signature:
+1. the body is at most the limit (413, before it is read past the limit: bot/http_limits.py);
+2. the timestamp header is a whole number of seconds within five minutes of now (401);
+3. the signature is Slack's HMAC-SHA256 over `v0:timestamp:body` with our signing secret (401);
+4. the body is what Slack sends: a JSON object, or form fields with a JSON-object `payload`,
+   with the fields our listeners read (400): a forged-but-signed or broken payload never
+   reaches a listener, so it cannot turn into a 500 or a dropped connection;
+5. the signature has not been applied before (a replay within the window is answered 200 and
+   applied zero times). The signature, with its timestamp, is recorded in the database, so the
+   check holds across restarts and between processes sharing the database. Slack's own retries
+   of an event are new requests with a new signature; they are applied once by their event_id,
+   as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.http_limits import (
+    DEFAULT_MAX_BODY_BYTES,
+    BadLength,
+    BodyTooLarge,
+    bad_request,
+    read_body,
+    too_large,
+)
+from bot.storage import Storage, StorageError
+
+EVENTS_PATH = "/slack/events"
+"""Bolt's default path, also the request URL in manifest.yml."""
+REPLAY_WINDOW = 5 * 60
+"""Seconds a signed request is accepted after its timestamp (Slack's own advice)."""
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+log = logging.getLogger("bot.slack.http")
+
+
+# ---- what Bolt may log ---------------------------------------------------------------------------
+class WithoutRequestContent(logging.Filter):
+    """Bolt writes request bodies (and, for a bad signature, the signature) into some of its log
+    messages. A body can hold a user's answers; a flood of large bodies would fill the disk. Such
+    a message is replaced by a neutral line; everything else passes unchanged."""
+
+    WORDS = ("body", "signature", "request (", "payload")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage().lower()
+        if any(word in message for word in self.WORDS):
+            record.msg = "Bolt: a message about a Slack request (its content is never logged)"
+            record.args = ()
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger handed to Bolt: Bolt copies its filters to every logger it makes."""
+    logger = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, WithoutRequestContent) for f in logger.filters):
+        logger.addFilter(WithoutRequestContent())
+    return logger
+
+
+# ---- checks --------------------------------------------------------------------------------------
+class SignedRequests:
+    """Steps 2, 3 and 5 above: is this request from Slack, and is it the first time we see it?"""
+
+    def __init__(
+        self,
+        signing_secret: str,
+        storage: Storage | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.verifier = SignatureVerifier(signing_secret)
+        self.storage = storage
+        self.clock = clock
+
+    def refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Why the request is not Slack's, or None when it is."""
+        stamp = headers.get("x-slack-request-timestamp", "").strip()
+        if not TIMESTAMP.fullmatch(stamp):
+            return "missing or malformed X-Slack-Request-Timestamp"
+        if abs(self.clock() - int(stamp)) > REPLAY_WINDOW:
+            return "X-Slack-Request-Timestamp outside the 5-minute window"
+        signature = headers.get("x-slack-signature", "")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "the body is not UTF-8"
+        expected = self.verifier.generate_signature(timestamp=stamp, body=text)
+        if not signature or expected is None or not _same(expected, signature):
+            return "bad signature"
+        return None
+
+    def first_time(self, headers: Mapping[str, str]) -> bool:
+        """Record the (verified) signature; False for a replay. If the database cannot record it,
+        the request goes on: the answer it carries cannot be stored either, and the user is
+        told so by the service, which is better than a silent refusal."""
+        if self.storage is None:
+            return True
+        signature = headers.get("x-slack-signature", "")
+        stamp = int(headers.get("x-slack-request-timestamp", "0"))
+        try:
+            return self.storage.first_signed_request(
+                signature, stamp, oldest=int(self.clock()) - 2 * REPLAY_WINDOW
+            )
+        except (StorageError, sqlite3.Error) as exc:
+            log.warning("could not record a request for replay protection: %s", type(exc).__name__)
+            return True
+
+
+def _same(expected: str, given: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def payload_problem(content_type: str, text: str) -> str | None:
+    """Why a signed body is not a request our listeners can read, or None. Parsed the way
+    Bolt parses it (bolt's request/internals.py parse_body), so what passes here parses there."""
+    if content_type == "application/json" or text.startswith("{"):
+        data = _json_object(text)
+        if data is None:
+            return "the body is not a JSON object"
+        return _event_problem(data)
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        data = _json_object(payload) if payload is not None else None
+        if data is None:
+            return "payload is not a JSON object"
+        return _interaction_problem(data)
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if fields.get("ssl_check"):
+        return None  # Slack checking our certificate: Bolt answers it
+    if fields.get("command"):
+        missing = [name for name in ("team_id", "user_id") if not fields.get(name)]
+        return f"a slash command without {', '.join(missing)}" if missing else None
+    return "neither an event, an interaction nor a slash command"
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _event_problem(data: dict[str, Any]) -> str | None:
+    kind = data.get("type")
+    if kind == "url_verification":
+        return (
+            None if isinstance(data.get("challenge"), str) else "url_verification without challenge"
+        )
+    if kind == "event_callback":
+        event = data.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "event_callback without an event"
+        return None
+    return "an unknown request type"
+
+
+def _interaction_problem(data: dict[str, Any]) -> str | None:
+    user = data.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return "an interaction without a user"
+    if data.get("type") == "block_actions":
+        actions = data.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "block_actions without actions"
+        first = actions[0]
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+            return "block_actions whose action has no action_id"
+        return None
+    return "an unknown interaction type"
+
+
+# ---- the server ----------------------------------------------------------------------------------
+def web_app(
+    bolt_app: App,
+    storage: Storage | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    signing_secret: str | None = None,
+) -> Starlette:
+    """HTTP mode: POST /slack/events, checked as the module says, then dispatched to Bolt in a
+    thread (its listeners are synchronous). `storage` keeps the signatures already applied;
+    `signing_secret` defaults to the one Bolt was built with."""
+    secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
+    guard = SignedRequests(secret or "", storage)
+
+    async def events(request: Request) -> Response:
+        try:
+            body = await read_body(request, max_body_bytes)
+        except BodyTooLarge:
+            log.warning("refused a request to %s: body over %s bytes", EVENTS_PATH, max_body_bytes)
+            return too_large(max_body_bytes)
+        except BadLength:
+            return bad_request("bad Content-Length")
+        headers = request.headers
+        refused = guard.refusal(headers, body)
+        if refused is not None:
+            log.warning("refused a request to %s: %s", EVENTS_PATH, refused)
+            return PlainTextResponse("invalid request", status_code=401)
+        text = body.decode("utf-8")
+        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        problem = payload_problem(content_type, text)
+        if problem is not None:
+            log.warning("refused a signed request: %s", problem)
+            return bad_request(problem)
+        if not await asyncio.to_thread(guard.first_time, headers):
+            log.warning("refused a replayed request (its signature was applied before)")
+            return Response(status_code=200)
+        response: BoltResponse = await asyncio.to_thread(
+            bolt_app.dispatch, to_bolt_request(request, body)
+        )
+        return to_starlette_response(response)
+
+    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
