@@ -125,10 +125,8 @@ class AssessmentService:
         """Erase a user's data; False when there was nothing stored."""
         with self.storage.transaction():
             user = self.storage.find_user(channel, external_id)
-            if user is None:
-                return False
-            self.storage.forget_user(user)
-            return True
+            # without a users row there may still be rows under the id (a pulse they started)
+            return self.storage.forget_user(user or User(0, channel, external_id, "en"))
 
     def export(self, channel: str, external_id: str) -> dict | None:
         """The user's own answers and results, with model and phase names, as plain data."""

@@ -460,31 +460,39 @@ class Storage:
         return [(external, model, created) for _, external, model, created in rows]
 
     # ---- a user's own data ---------------------------------------------------------------
-    def forget_user(self, user: User) -> None:
-        """Delete everything stored about this user (GDPR erasure); call inside a transaction."""
-        assessment_ids = "select id from assessments where user_id = ?"
-        self.db.execute(
-            f"delete from answers where assessment_id in ({assessment_ids})", (user.id,)
-        )
-        self.db.execute("delete from results where user_id = ?", (user.id,))
-        self.db.execute("delete from initiatives where user_id = ?", (user.id,))
+    def forget_user(self, user: User) -> bool:
+        """Delete everything stored about this user (GDPR erasure); call inside a transaction.
+
+        Rows keyed by the platform id go too, with or without a users row (a pulse's creator
+        may never have talked to the bot). A team or pulse they started keeps running for the
+        team without their id on it: its admins are then the platform's. Closed rounds keep
+        their reports, aggregates that name nobody. True when anything was stored."""
+        mine = (user.id,)
+        key = (user.external_id, user.channel)
         team_ids = "select id from teams where channel = ?"
-        self.db.execute(
-            f"delete from round_invites where member = ? and round_id in "
-            f"(select id from rounds where team_id in ({team_ids}))",
-            (user.external_id, user.channel),
-        )
-        self.db.execute(
-            f"delete from team_members where member = ? and team_id in ({team_ids})",
-            (user.external_id, user.channel),
-        )
-        self.db.execute(
-            "delete from recheck_reminders where channel = ? and external_id = ?",
-            (user.channel, user.external_id),
-        )
-        self.db.execute("delete from assessments where user_id = ?", (user.id,))
-        self.db.execute("delete from conversations where user_id = ?", (user.id,))
-        self.db.execute("delete from users where id = ?", (user.id,))
+        assessment_ids = "select id from assessments where user_id = ?"
+        statements = [
+            (f"delete from answers where assessment_id in ({assessment_ids})", mine),
+            ("delete from results where user_id = ?", mine),
+            ("delete from initiatives where user_id = ?", mine),
+            (
+                f"delete from round_invites where member = ? and round_id in "
+                f"(select id from rounds where team_id in ({team_ids}))",
+                key,
+            ),
+            (f"delete from team_members where member = ? and team_id in ({team_ids})", key),
+            ("update teams set created_by = null where created_by = ? and channel = ?", key),
+            (
+                f"update pulses set created_by = null where created_by = ? "
+                f"and team_id in ({team_ids})",
+                key,
+            ),
+            ("delete from recheck_reminders where external_id = ? and channel = ?", key),
+            ("delete from assessments where user_id = ?", mine),
+            ("delete from conversations where user_id = ?", mine),
+            ("delete from users where id = ?", mine),
+        ]
+        return sum(self.db.execute(sql, params).rowcount for sql, params in statements) > 0
 
     def export_user(self, user: User) -> dict:
         """Everything stored about this user, as plain data (for /export)."""
