@@ -6,12 +6,15 @@ shown) after what it acknowledges is committed: a crash never loses an answer th
 
 from __future__ import annotations
 
+import logging
 import secrets
+import sqlite3
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.storage import Storage, User
+from bot.storage import Storage, StorageWriteError, User
 from flows.engine import (
     AbandonAssessment,
     AddInitiative,
@@ -25,11 +28,13 @@ from flows.engine import (
     SetLanguage,
 )
 from flows.events import Event
-from flows.i18n import normalise_language
+from flows.i18n import normalise_language, t
 from flows.model_schema import MaturityModel
-from flows.replies import Reply
+from flows.replies import Reply, Say
 from flows.results import PastResult
 from flows.scan import QuickScan
+
+log = logging.getLogger(__name__)
 
 
 def new_assessment_id() -> str:
@@ -68,7 +73,35 @@ class AssessmentService:
         delivery_key: str | None = None,
     ) -> Handled:
         """Apply `event` for this user. `delivery_key` (a platform update/event id) makes a
-        redelivered event a no-op; `lang_hint` (platform locale) sets a new user's language."""
+        redelivered event a no-op; `lang_hint` (platform locale) sets a new user's language.
+
+        When the database cannot be written (a full disk), nothing of the event is stored and
+        the one reply is an error saying so: every channel shows it, and the user tries again
+        (a redelivery too is applied then, as its key was not recorded either)."""
+        try:
+            return self._apply(channel, external_id, event, lang_hint, delivery_key)
+        except StorageWriteError as exc:
+            log.warning("%s; the event was not applied", exc)
+            return self.not_saved(channel, external_id, lang_hint)
+
+    def not_saved(self, channel: str, external_id: str, lang_hint: str | None = None) -> Handled:
+        """The reply when a user's event could not be stored, in their language: that is read,
+        never written, and a read that fails too falls back to the platform's locale."""
+        user = None
+        with suppress(sqlite3.Error), self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
+        if user is None:
+            user = User(0, channel, external_id, normalise_language(lang_hint))
+        return Handled(user, (Say(t("not_saved", user.lang), is_error=True),))
+
+    def _apply(
+        self,
+        channel: str,
+        external_id: str,
+        event: Event,
+        lang_hint: str | None,
+        delivery_key: str | None,
+    ) -> Handled:
         storage = self.storage
         with storage.transaction():
             if delivery_key is not None and not storage.first_delivery(channel, delivery_key):
@@ -136,7 +169,8 @@ class AssessmentService:
                 return None
             data = self.storage.export_user(user)
         for assessment in data["assessments"]:
-            model = self.models.get(assessment["model_id"])
+            model_id = assessment["model_id"]
+            model = self.models.get(model_id) or self.engine.extra_models.get(model_id)  # pulses
             if model is None:
                 continue
             assessment["model_name"] = model.name.get(user.lang)

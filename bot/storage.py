@@ -495,51 +495,91 @@ class Storage:
         return sum(self.db.execute(sql, params).rowcount for sql, params in statements) > 0
 
     def export_user(self, user: User) -> dict:
-        """Everything stored about this user, as plain data (for /export)."""
+        """Everything stored about this user, as plain data (for /export). Of the teams and
+        pulses they started: the team and the schedule, never the members or their invitations
+        (other people's data); of the rounds they were invited to, their own invitation."""
+
+        def rows(sql: str, *params: object) -> list[dict]:
+            cursor = self.db.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
         assessments = []
-        for aid, model_id, status, started, finished in self.db.execute(
+        for assessment in rows(
             "select id, model_id, status, started_at, finished_at from assessments "
             "where user_id = ? order by started_at",
-            (user.id,),
-        ).fetchall():
-            answers = [
-                {"question_id": q, "option_id": o, "answered_at": at}
-                for q, o, at in self.db.execute(
-                    "select question_id, option_id, answered_at from answers "
-                    "where assessment_id = ? order by answered_at",
-                    (aid,),
-                ).fetchall()
-            ]
+            user.id,
+        ):
+            assessment["answers"] = rows(
+                "select question_id, option_id, answered_at from answers "
+                "where assessment_id = ? order by answered_at",
+                assessment["id"],
+            )
             result = self._one(
                 "select phase_id, pillar_levels, created_at from results where assessment_id = ?",
-                (aid,),
+                (assessment["id"],),
             )
-            assessments.append(
-                {
-                    "id": aid,
-                    "model_id": model_id,
-                    "status": status,
-                    "started_at": started,
-                    "finished_at": finished,
-                    "answers": answers,
-                    "result": None
-                    if result is None
-                    else {
-                        "phase_id": result[0],
-                        "pillar_levels": json.loads(result[1] or "{}"),
-                        "created_at": result[2],
-                    },
+            assessment["result"] = (
+                None
+                if result is None
+                else {
+                    "phase_id": result[0],
+                    "pillar_levels": json.loads(result[1] or "{}"),
+                    "created_at": result[2],
                 }
             )
+            assessments.append(assessment)
+        key = (user.external_id, user.channel)
+        first_seen = self._one("select created_at from users where id = ?", (user.id,))
+        conversation = rows(
+            "select state, model_id, assessment_id, question_id, updated_at from conversations "
+            "where user_id = ?",
+            user.id,
+        )
         return {
             "channel": user.channel,
             "external_id": user.external_id,
             "lang": user.lang,
+            "first_seen_at": first_seen[0] if first_seen else None,
+            "conversation": conversation[0] if conversation else None,
             "assessments": assessments,
-            "initiatives": [
-                {"name": i.name, "channel": i.channel, "objective": i.objective, "goal": i.goal}
-                for i in self.initiatives(user)
-            ],
+            "initiatives": rows(
+                "select name, channel_name as channel, objective, goal, created_at "
+                "from initiatives where user_id = ? order by id",
+                user.id,
+            ),
+            "recheck_reminders": rows(
+                "select model_id, due_at, sent_at, created_at from recheck_reminders "
+                "where external_id = ? and channel = ? order by id",
+                *key,
+            ),
+            "pulse_memberships": rows(
+                "select t.external_id as team, t.name as team_name, m.joined_at "
+                "from team_members m join teams t on t.id = m.team_id "
+                "where m.member = ? and t.channel = ? order by m.joined_at",
+                *key,
+            ),
+            "pulse_invitations": rows(
+                "select t.external_id as team, t.name as team_name, i.round_id, r.model_id, "
+                "r.opened_at as round_opened_at, r.deadline_at as round_deadline_at, "
+                "r.status as round_status, i.assessment_id, i.sent_at, i.reminded_at, "
+                "i.answered_at, i.send_attempts from round_invites i "
+                "join rounds r on r.id = i.round_id join teams t on t.id = r.team_id "
+                "where i.member = ? and t.channel = ? order by r.opened_at, i.round_id",
+                *key,
+            ),
+            "teams_created": rows(
+                "select external_id as team, name, created_at from teams "
+                "where created_by = ? and channel = ? order by id",
+                *key,
+            ),
+            "pulses_created": rows(
+                "select t.external_id as team, t.name as team_name, p.model_id, p.cadence, "
+                "p.weekday, p.hour, p.minute, p.timezone, p.status, p.next_run_at, p.lang, "
+                "p.created_at from pulses p join teams t on t.id = p.team_id "
+                "where p.created_by = ? and t.channel = ? order by p.created_at",
+                *key,
+            ),
         }
 
     # ---- deduplication of platform deliveries --------------------------------------------

@@ -28,7 +28,6 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -62,6 +61,7 @@ from bot.telegram_render import (
     toast,
 )
 from bot.telegram_texts import tt
+from bot.telegram_webhook import WebhookConfig, WebhookServer
 from flows.events import COMMANDS, Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language
 from flows.model_schema import LANGUAGES
@@ -540,20 +540,6 @@ async def register_commands(bot: Any) -> None:
     await TelegramChannel.call("setMyCommands", bot.set_my_commands(command_menu(DEFAULT_LANGUAGE)))
 
 
-@dataclass(frozen=True)
-class WebhookConfig:
-    url: str
-    """The public URL Telegram posts to (setWebhook)."""
-    listen: str
-    port: int
-    secret: str
-    """Telegram sends it in X-Telegram-Bot-Api-Secret-Token; requests without it get 403."""
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path.strip("/")
-
-
 async def serve(
     app: Application,
     stop: asyncio.Event,
@@ -581,23 +567,19 @@ async def _receive(
     app: Application, stop: asyncio.Event, webhook: WebhookConfig | None, poll_timeout: float
 ) -> None:
     """Fetch and handle updates (polling or the webhook) until `stop` is set."""
-    if webhook is not None:
-        await app.updater.start_webhook(
-            listen=webhook.listen,
-            port=webhook.port,
-            url_path=webhook.path,
-            webhook_url=webhook.url,
-            secret_token=webhook.secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
+    server = WebhookServer(app, webhook) if webhook is not None else None
+    if server is not None:
+        await server.start(ALLOWED_UPDATES)
         log.info("webhook: listening on %s:%s/%s", webhook.listen, webhook.port, webhook.path)
     else:
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
         log.info("polling Telegram as @%s", app.bot.username)
-    await app.start()
     try:
+        await app.start()
         await stop.wait()
     finally:
+        if server is not None:
+            await server.stop()
         if app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -659,7 +641,9 @@ def webhook_config(args: argparse.Namespace, settings: Settings) -> WebhookConfi
             )
     else:
         secret = secrets.token_urlsafe(32)  # Telegram learns it from setWebhook at start-up
-    return WebhookConfig(args.webhook, args.listen, args.port, secret)
+    return WebhookConfig(
+        args.webhook, args.listen, args.port, secret, settings.maturity_max_body_bytes
+    )
 
 
 class RedactSecrets(logging.Filter):

@@ -1,4 +1,4 @@
-"""/forget leaves no trace of the user (issue 9), end to end:
+"""/forget leaves no trace and /export holds everything keyed to the user (issue 9), end to end:
 the real Slack app (HTTP mode) and the real Telegram bot against their fakes, with a real pulse.
 
 One story per platform: the user starts the team's pulse, answers a round (which closes with a
@@ -8,6 +8,7 @@ platform's bare id and the stored member form) and their name."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,54 @@ def test_slack_forget_reaches_a_pulse_creator_who_never_wrote_to_the_bot(slack, 
     assert slack.rows("select status from pulses") == [("active",)]
 
 
+def test_slack_export_holds_reminders_invitations_and_what_they_started_and_nobody_else(
+    slack, slack_fake, models
+):
+    slack_story(slack, models)
+    mark = slack.dm_command(SUBJECT, "export")
+    slack_fake.wait_for("files.completeUploadExternal", after=mark)
+    content = slack_fake.files[-1]["content"].decode()
+    data = json.loads(content)
+    assert slack_fake.files[-1]["channel_id"] == f"D{SUBJECT}"
+    for other in OTHERS:
+        assert other not in content
+    assert [(r["model_id"], r["sent_at"]) for r in data["recheck_reminders"]] == [
+        ("groeimodel", None)
+    ]
+    [closed, current] = data["pulse_invitations"]
+    assert (closed["team"], closed["team_name"], closed["round_status"]) == (
+        TEAM,
+        "#team-a",
+        "closed",
+    )
+    assert closed["sent_at"] and closed["answered_at"]
+    assert (
+        current["round_status"] == "open" and current["sent_at"] and current["answered_at"] is None
+    )
+    assert data["pulse_memberships"] == []  # Slack's members are the channel's, not stored
+    [team] = data["teams_created"]
+    assert (team["team"], team["name"]) == (TEAM, "#team-a") and team["created_at"]
+    [pulse] = data["pulses_created"]
+    assert (
+        pulse["team"],
+        pulse["model_id"],
+        pulse["cadence"],
+        pulse["weekday"],
+        pulse["hour"],
+    ) == (
+        TEAM,
+        "groeimodel",
+        "weekly",
+        1,
+        10,
+    )
+    # their pulse answers, named like any assessment's
+    answered = next(a for a in data["assessments"] if a["id"] == closed["assessment_id"])
+    assert answered["model_name"] and answered["result"]["phase_name"]
+    assert all(answer["question"] and answer["answer"] for answer in answered["answers"])
+    assert [i["name"] for i in data["initiatives"]] == ["Webcare"]
+
+
 # ---- Telegram ----------------------------------------------------------------------------------
 LEAD = TgUser(7770013, "Zebediah")
 """The user who forgets: an admin of the group who starts its pulse."""
@@ -275,3 +324,30 @@ def test_telegram_forget_leaves_no_trace_of_the_user_in_any_table(
     # the group's admins still run the pulse
     fake.set_member(GROUP, MEMBERS[0], "administrator")
     in_group(telegram, MEMBERS[0], "/pulse pause", t("pulse_paused", "en"))
+
+
+def test_telegram_export_holds_memberships_invitations_and_what_they_started(
+    telegram, telegram_fake, clock, models
+):
+    fake = telegram_fake
+    telegram_story(telegram, fake, clock, models)
+    mark = telegram.say(LEAD, "/export")
+    document = fake.wait_message(LEAD.id, lambda m: m.document is not None, after=mark)
+    content = document.document.decode()
+    data = json.loads(content)
+    for other in MEMBERS:
+        assert str(other.id) not in content and other.first_name not in content
+    assert [r["model_id"] for r in data["recheck_reminders"]] == ["groeimodel"]
+    [membership] = data["pulse_memberships"]
+    assert (membership["team"], membership["team_name"]) == (str(GROUP.id), GROUP.title)
+    assert membership["joined_at"]
+    assert [i["round_status"] for i in data["pulse_invitations"]] == ["closed", "open"]
+    assert [(x["team"], x["name"]) for x in data["teams_created"]] == [(str(GROUP.id), GROUP.title)]
+    [pulse] = data["pulses_created"]
+    assert (pulse["model_id"], pulse["cadence"], pulse["timezone"]) == (
+        "groeimodel",
+        "weekly",
+        "Europe/Amsterdam",
+    )
+    pulse_assessments = [a for a in data["assessments"] if a["model_id"] == "groeimodel_pulse"]
+    assert len(pulse_assessments) == 2 and pulse_assessments[0]["answers"][0]["answer"]

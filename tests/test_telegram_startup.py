@@ -163,3 +163,56 @@ def test_a_webhook_port_in_use_is_named(tg_env, capsys, tmp_path, fake):
         code, err = run_cli(capsys, tmp_path, "--webhook", url, "--port", str(port))
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err.splitlines()[-1]
+
+
+def test_the_command_in_webhook_mode_serves_updates_and_refuses_bodies_that_are_not(tmp_path, fake):
+    """`maturity-bot telegram --webhook URL`: the URL and secret are set with Telegram, a real
+    update is handled, a body that is not JSON gets 400, a body over MATURITY_MAX_BODY_BYTES
+    gets 413, SIGTERM stops it cleanly, and neither the token nor the secret is logged."""
+    import httpx
+
+    from tests.fake_telegram import post_webhook
+    from tests.telegram_rig import free_port
+
+    port = free_port()
+    secret = "hook-secret_" + "7" * 20
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_WEBHOOK_SECRET=secret,
+        MATURITY_DB=str(tmp_path / "bot.db"),
+        MATURITY_MAX_BODY_BYTES="4096",
+        PYTHONPATH=str(ROOT),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "telegram", "--webhook", url, "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake.wait_for("setWebhook", timeout=30)
+        assert fake.webhook == {"url": url, "secret_token": secret}
+        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
+        assert httpx.post(url, content=b"{not json", headers=headers).status_code == 400
+        big = b'{"update_id": 5, "x": "' + b"y" * 5000 + b'"}'
+        assert httpx.post(url, content=big, headers=headers).status_code == 413
+        user = TgUser(3002)
+        mark = fake.mark()
+        assert post_webhook(url, fake.send(user, "/help", deliver=False), secret).status_code == 200
+        fake.wait_message(user.id, lambda m: t("help", "en").split("\n")[0] in m.text, after=mark)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "webhook: listening on" in err
+    assert secret not in out + err and TOKEN.split(":")[1] not in out + err

@@ -1,8 +1,10 @@
-"""Webhook mode: the real PTB webhook server (tornado) on 127.0.0.1; Telegram's secret_token
-is checked on every request, and a request without the right one stores nothing."""
+"""Webhook mode: the bot's webhook server (bot/telegram_webhook.py) on 127.0.0.1 in front of the
+real PTB Application; Telegram's secret_token is checked on every request, a request without the
+right one stores nothing, and neither does a body that is not an update or is over the limit."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from bot.telegram import WebhookConfig
@@ -11,6 +13,7 @@ from tests.fake_telegram import FakeTelegram, TgUser, post_webhook
 from tests.telegram_rig import Rig, free_port
 
 SECRET = "webhook-secret_0123456789"
+LIMIT = 64 * 1024
 
 
 @pytest.fixture
@@ -27,6 +30,7 @@ def hooked(fake, tmp_path, models):
         listen="127.0.0.1",
         port=port,
         secret=SECRET,
+        max_body_bytes=LIMIT,
     )
     bot = Rig(fake, tmp_path / "bot.db", models, webhook=config)
     yield bot, config
@@ -54,3 +58,60 @@ def test_a_request_without_the_right_secret_is_refused_and_stores_nothing(hooked
     assert not any(t("welcome", "en") in text for text in texts)  # the refused /start
     assert rig.rows("select count(*) from assessments") == [(0,)]  # the refused /assess
     assert len(rig.rows("select event_key from processed_events")) == 1  # only the accepted one
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"not json",
+        b"null",
+        b"[]",
+        b"42",
+        b'"text"',
+        b"{}",
+        b'{"update_id": "7"}',
+        b'{"update_id": 7, "message": {"text": "no chat, no date"}}',
+        b"\xff\xfe",
+    ],
+)
+def test_the_right_secret_with_a_body_that_is_no_update_gets_400_and_stores_nothing(
+    hooked, fake, body
+):
+    rig, config = hooked
+    response = httpx.post(
+        config.url,
+        content=body,
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert rig.rows("select count(*) from processed_events") == [(0,)]
+    assert rig.rows("select count(*) from users") == [(0,)]
+    # and the bot still answers a real update
+    user = TgUser(2002)
+    mark = fake.mark()
+    assert (
+        post_webhook(config.url, fake.send(user, "/help", deliver=False), SECRET).status_code == 200
+    )
+    rig.message(user, t("help", "en").split("\n")[0], after=mark)
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(hooked, fake):
+    rig, config = hooked
+    user = TgUser(2003)
+    update = fake.send(user, "/start", deliver=False)
+    update["message"]["text"] = "/start " + "x" * LIMIT  # a real update, only too big
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    declared = httpx.post(config.url, json=update, headers=headers, timeout=10)
+    chunked = httpx.post(
+        config.url,
+        content=iter([b'{"update_id": 1, "message": {"text": "'] + [b"y" * 4096] * 40 + [b'"}}']),
+        headers=headers,
+        timeout=10,
+    )
+    assert (declared.status_code, chunked.status_code) == (413, 413)
+    assert rig.rows("select count(*) from processed_events") == [(0,)]
+    # without the secret, the size does not matter: 403 first
+    assert httpx.post(config.url, json=update, timeout=10).status_code == 403
