@@ -831,7 +831,7 @@ def interpret(engine: Engine, conversation: Conversation, event: Event) -> Event
         return Event(Kind.CHOOSE, found) if found else event
     if state == "reviewing":
         lowered = text.lower()
-        model = engine.models.get(conversation.model_id or "")
+        model = engine.lookup(conversation.model_id)  # the quick scan too
         count = len(model.questions) if model else 0
         if lowered in (str(count + 1), "continue", "verder", t("continue_button", lang).lower()):
             return Event(Kind.CONTINUE)

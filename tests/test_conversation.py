@@ -134,6 +134,18 @@ def test_review_and_edit(service, models):
     assert chat.question.question_id == model.questions[2].id
 
 
+def test_review_of_the_quick_scan_edits_the_question_typed(service, scan):
+    chat = Chat(service)
+    chat.start(scan.id)
+    chat.type("1")
+    chat.type("1")
+    chat.type("/review")
+    chat.type("1")  # change question 1 of the scan, not continue
+    assert chat.question.question_id == scan.questions[0].id
+    chat.type("3")
+    assert chat.question.question_id == scan.questions[2].id
+
+
 def test_result_and_history_are_kept(service, models):
     chat = Chat(service)
     for model_id in ("groeimodel", "altimeter"):
