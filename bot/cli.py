@@ -9,8 +9,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from bot.service import AssessmentService
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, describe, load_settings
 from bot.storage import Storage, StorageError
 from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models, load_scan
@@ -76,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["console", *(argv or sys.argv[1:])])
     try:
-        settings = load_settings()
+        settings = checked_settings()
         if command == "models":
             return cmd_models(settings, args)
         if command == "console":
@@ -106,6 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.print_help()
     return 2
+
+
+def checked_settings() -> Settings:
+    """The settings, or one line naming what is wrong: every command, even `models`, stops on
+    a bad setting rather than printing a traceback or running on a value nobody meant."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise UsageError(describe(exc)) from None
 
 
 def models_from(settings: Settings) -> dict[str, MaturityModel]:

@@ -1,14 +1,44 @@
 """Settings from the environment or `.env`; see .env.example for every one of them.
 
-Tokens are SecretStr so they never show up in a repr, a log line or a traceback.
+Tokens are SecretStr so they never show up in a repr, a log line or a traceback. Every other
+setting is checked here, at start-up, so a bad value stops every command with one line naming
+it, instead of a traceback now or a failure hours later when a pulse round opens.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.model_schema import LANGUAGES
+from flows.pulse import DEFAULT_MIN_RESPONSES, MIN_RESPONSES_FLOOR, PulseInputError, check_timezone
+
+MAX_HOURS = 24 * 365
+"""Longer than a year is a typo, and far beyond it Python's dates overflow."""
+MIN_BODY_BYTES = 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+ALLOWED = {
+    "maturity_lang": f"must be one of {', '.join(LANGUAGES)}",
+    "maturity_timezone": "must be a known time zone such as Europe/Amsterdam",
+    "maturity_pulse_min_responses": (
+        f"must be a whole number of at least {MIN_RESPONSES_FLOOR}: it is never accepted below "
+        f"{MIN_RESPONSES_FLOOR}, or answers could be traced to people"
+    ),
+    "maturity_pulse_deadline_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
+    "maturity_pulse_remind_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
+    "maturity_max_body_bytes": (
+        f"must be a whole number of bytes from {MIN_BODY_BYTES} to {MAX_BODY_BYTES}"
+    ),
+}
+"""What each checked setting allows, in the words the one-line error uses."""
+
+_WHOLE = re.compile(r"[+-]?\d+")
 
 
 class Settings(BaseSettings):
@@ -19,7 +49,7 @@ class Settings(BaseSettings):
     maturity_chart_dir: Path = Path("charts")
     maturity_models_dir: Path | None = None
     maturity_timezone: str = "Europe/Amsterdam"
-    maturity_pulse_min_responses: int = 5
+    maturity_pulse_min_responses: int = DEFAULT_MIN_RESPONSES
     maturity_pulse_deadline_hours: float = 48
     maturity_pulse_remind_hours: float = 24
     maturity_pulse_admins: str = ""
@@ -37,6 +67,58 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
 
+    @field_validator("maturity_lang", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or value.strip().lower()[:2] not in LANGUAGES:
+            raise ValueError(ALLOWED["maturity_lang"])
+        return value.strip()
+
+    @field_validator("maturity_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            check_timezone(value)
+        except PulseInputError:
+            raise ValueError(ALLOWED["maturity_timezone"]) from None
+        return value
+
+    @field_validator("maturity_pulse_min_responses", "maturity_max_body_bytes", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """pydantic takes 5.0 for an int; a count written as 2.5 or 5.0 is a mistake to say."""
+        if isinstance(value, str):
+            if not _WHOLE.fullmatch(value.strip()):
+                raise ValueError("not a whole number")
+            return int(value.strip())
+        if isinstance(value, float):
+            raise ValueError("not a whole number")
+        return value
+
+    @field_validator("maturity_pulse_min_responses")
+    @classmethod
+    def _anonymity_floor(cls, value: int) -> int:
+        if value < MIN_RESPONSES_FLOOR:
+            raise ValueError(ALLOWED["maturity_pulse_min_responses"])
+        return value
+
+    @field_validator("maturity_max_body_bytes")
+    @classmethod
+    def _body_limit(cls, value: int) -> int:
+        if not MIN_BODY_BYTES <= value <= MAX_BODY_BYTES:
+            raise ValueError(ALLOWED["maturity_max_body_bytes"])
+        return value
+
+    @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
+    @classmethod
+    def _hours(cls, value: float) -> float:
+        """Refused here, not when a round opens: nan or 0 would close every round at once."""
+        if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
+            raise ValueError("out of range")
+        return value
+
     @property
     def pulse_admins(self) -> frozenset[str]:
         return frozenset(
@@ -45,4 +127,30 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
+    """Raises pydantic's ValidationError; `describe` turns it into the line the user sees."""
     return Settings()
+
+
+def describe(exc: ValidationError) -> str:
+    """One line for all the wrong settings: the variable to fix and what it allows. A value is
+    quoted back only when it is not a secret, so a mistyped token never lands in a log."""
+    parts = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = field.upper() or "a setting"
+        allowed = ALLOWED.get(field) or _pydantic_words(error)
+        given = error.get("input")
+        if _is_secret(field) or not isinstance(given, str | int | float):
+            parts.append(f"{name} {allowed}")
+        else:
+            parts.append(f"{name} {allowed} (got {str(given)[:40]!r})")
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _pydantic_words(error: Any) -> str:
+    return "is not valid: " + str(error.get("msg", "")).replace("\n", " ")
+
+
+def _is_secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return info is None or "SecretStr" in repr(info.annotation)
