@@ -64,7 +64,9 @@ class SlackMessage:
 
 # ---- text helpers ------------------------------------------------------------------------------
 def escape(text: str) -> str:
-    """Slack mrkdwn reserves &, < and > (links, mentions); model texts contain '&'."""
+    """Slack mrkdwn reserves &, < and > (links, mentions); model texts contain '&'. Every text
+    we send passes here, the top-level `text` too (Slack parses it for notifications): a
+    user's typed `<!channel>` or `<@U123>` then shows as typed and never pings anyone."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -129,7 +131,13 @@ def context(*texts: str) -> dict[str, Any]:
 
 def fallback(reply: Reply) -> str:
     """The notification / screen-reader text of a message (Slack shows blocks when present)."""
-    return truncate(slack_commands(plain_text(reply)), FALLBACK_TEXT)
+    return notification(plain_text(reply))
+
+
+def notification(text: str) -> str:
+    """A message's top-level `text`: escaped like the blocks, since Slack parses it for
+    mentions too; cut before escaping, so an entity is never cut in half."""
+    return escape(truncate(slack_commands(text), FALLBACK_TEXT))
 
 
 # ---- choices ---------------------------------------------------------------------------------
@@ -235,7 +243,7 @@ def answered_message(reply: Answered) -> SlackMessage:
     """What a question message becomes once answered: the question and the answer, no buttons,
     so the DM reads as a clean transcript."""
     text = f"✓ {mrkdwn(reply.text)}"
-    return SlackMessage(truncate(f"✓ {reply.text}", FALLBACK_TEXT), tuple(sections(text)))
+    return SlackMessage(notification(f"✓ {reply.text}"), tuple(sections(text)))
 
 
 def result_message(card: ResultCard, lang: str) -> SlackMessage:
@@ -255,27 +263,26 @@ def result_message(card: ResultCard, lang: str) -> SlackMessage:
         blocks += sections("\n".join(lines))
     blocks.append(context(mrkdwn(card.footer)))
     blocks += choice_blocks(card.follow_up, "follow_up", st("select_placeholder_menu", lang))
-    notification = truncate(
-        f"{card.title}\n{card.summary}", FALLBACK_TEXT
-    )  # the blocks say the rest
-    return SlackMessage(notification, tuple(blocks[:MESSAGE_BLOCKS]))
+    summary = notification(f"{card.title}\n{card.summary}")  # the blocks say the rest
+    return SlackMessage(summary, tuple(blocks[:MESSAGE_BLOCKS]))
 
 
 def text_message(text: str) -> SlackMessage:
     """A plain adapter message (confirmations, notices)."""
-    return SlackMessage(
-        truncate(slack_commands(text), FALLBACK_TEXT), tuple(sections(mrkdwn(text)))
-    )
+    return SlackMessage(notification(text), tuple(sections(mrkdwn(text))))
 
 
 def settled_message(blocks: Iterable[dict[str, Any]], text: str, note: str | None) -> SlackMessage:
     """A pressed message without its buttons, with what was pressed as a note: after a menu
-    choice, back or pause the old buttons would only produce 'stale' answers."""
+    choice, back or pause the old buttons would only produce 'stale' answers. `text` is the
+    message's text as Slack hands it back (escaped): it is escaped again only after unescaping,
+    so nothing turns live and nothing is escaped twice."""
     kept = [block for block in blocks if block.get("type") != "actions"]
+    text = escape(unescape(text))
     if note:
         kept.append(context(f"→ {escape(note)}"))
     if not kept:
-        kept = sections(escape(text) or "…")
+        kept = sections(text or "…")
     return SlackMessage(text or "…", tuple(kept))
 
 
@@ -300,7 +307,7 @@ def forget_confirm_message(lang: str) -> SlackMessage:
     blocks = sections(escape(text)) + [
         {"type": "actions", "block_id": "forget", "elements": buttons}
     ]
-    return SlackMessage(text, tuple(blocks))
+    return SlackMessage(escape(text), tuple(blocks))
 
 
 # ---- App Home ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Neutral events: what a user did, whatever the channel.
 
-Adapters turn typed text with `from_text` and button presses with `from_payload`; button payloads
+Adapters turn typed text with `from_text` and button presses with `from_payload` (both clean the
+text first, see flows/text.py: the boundary where untrusted text enters); button payloads
 are made by `payload_*` here too, so the format has one owner and stays within Telegram's 64-byte
 callback limit.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from flows.text import clean_text
 
 
 class Kind(StrEnum):
@@ -99,8 +102,11 @@ COMMANDS: dict[str, Kind] = {
 
 
 def from_text(text: str) -> Event:
-    """A typed line: `/command [argument]` or free text (an answer, a number, a model name)."""
-    stripped = text.strip()
+    """A typed line: `/command [argument]` or free text (an answer, a number, a model name).
+
+    The one door typed text comes in by: cleaned here (flows.text), so no escape sequence,
+    control or bidi character is stored, or echoed back in "unknown command" and the like."""
+    stripped = clean_text(text).strip()
     if not stripped.startswith("/"):
         return Event(Kind.TEXT, stripped)
     word, _, rest = stripped[1:].partition(" ")
@@ -135,8 +141,9 @@ def payload_command(kind: Kind) -> str:
 
 
 def from_payload(payload: str) -> Event:
-    """A button press. Unknown or damaged payloads become STALE: the button is no longer valid."""
-    tag, _, rest = payload.partition(":")
+    """A button press. Unknown or damaged payloads become STALE: the button is no longer valid.
+    A payload is cleaned like typed text: a forged one may end up in an error message."""
+    tag, _, rest = clean_text(payload).partition(":")
     parts = rest.split(":")
     if tag == "a" and len(parts) == 3 and all(parts):
         return Event(Kind.ANSWER, parts[2], question_id=parts[1], assessment_id=parts[0])

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flows.i18n import t
+from flows.text import one_line
 
 OBJECTIVES: tuple[str, ...] = ("listening", "talking", "energizing", "supporting", "embracing")
 """The Groundswell objectives, in the book's growth order."""
@@ -72,8 +73,10 @@ def parse_objective(text: str) -> str | None:
 
 
 def parse_new(text: str) -> NewInitiative:
-    """`name; channel; objective; goal` (goal may be left out: the matrix will flag it)."""
-    parts = [part.strip() for part in text.split(";")]
+    """`name; channel; objective; goal` (goal may be left out: the matrix will flag it).
+
+    Each field is one line (`one_line`): a name is shown in lists, the matrix and its chart."""
+    parts = [one_line(part) for part in text.split(";")]
     if len(parts) < 3 or not all(parts[:3]):
         raise InitiativeInputError("initiative_add_usage")
     name, channel, objective_text = parts[:3]
