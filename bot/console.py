@@ -15,7 +15,9 @@ from typing import TextIO
 from bot.charts import save_matrix, save_radar
 from bot.pulse import iso, recheck_message
 from bot.service import AssessmentService
+from bot.storage import StorageWriteError
 from flows.events import Event, Kind, from_text
+from flows.i18n import t
 from flows.replies import Reply, ResultCard, Say, plain_text
 
 CHANNEL = "console"
@@ -27,14 +29,14 @@ class ConsoleChannel:
         service: AssessmentService,
         user: str,
         chart_dir: Path,
-        out: TextIO = sys.stdout,
+        out: TextIO | None = None,
         lang: str | None = None,
         new_user_lang: str | None = None,
     ) -> None:
         self.service = service
         self.user = user
         self.chart_dir = chart_dir
-        self.out = out
+        self.out = out or sys.stdout  # looked up now: a default would keep the import's stream
         self.lang = lang
         """Asked for on the command line: it replaces the stored choice."""
         self.new_user_lang = lang or new_user_lang
@@ -62,7 +64,10 @@ class ConsoleChannel:
     def show_due_rechecks(self) -> None:
         """A terminal cannot be messaged later: reminders that fell due show at the next start."""
         now = datetime.now(UTC)
-        due = self.service.storage.claim_due_rechecks(CHANNEL, iso(now), self.user)
+        try:
+            due = self.service.storage.claim_due_rechecks(CHANNEL, iso(now), self.user)
+        except StorageWriteError:
+            return  # not claimed, so not lost: they show at a start that can record them
         for _, model_id, created in due:
             message = recheck_message(self.service, CHANNEL, self.user, model_id, created, now)
             if message is not None:
@@ -71,7 +76,10 @@ class ConsoleChannel:
     def run(self, lines: TextIO, model_id: str | None = None, interactive: bool = False) -> int:
         """Feed `lines` to the bot until end of input or /quit; returns the exit code."""
         if self.lang:
-            self.service.set_language(CHANNEL, self.user, self.lang)
+            try:
+                self.service.set_language(CHANNEL, self.user, self.lang)
+            except StorageWriteError:  # a full disk: say so, in the language asked for
+                self.show(Say(t("not_saved", self.lang), is_error=True))
         self.show_due_rechecks()
         if model_id:
             self.send(Event(Kind.CHOOSE, model_id, direct=True))

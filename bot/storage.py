@@ -250,7 +250,7 @@ class Storage:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
-        self.db = _open(self.path)
+        self.db = _open(self.path)  # refuses a newer or foreign database before changing it
         try:
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
@@ -261,17 +261,29 @@ class Storage:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One writer at a time; everything inside commits together or not at all."""
+        """One writer at a time; everything inside commits together or not at all.
+
+        A failure of the disk or the file (full, I/O error, read-only, locked too long) becomes
+        StorageWriteError after a rollback, so callers can tell the user to try again; any
+        other error is a bug and is raised as it is."""
+        from bot.storage_checks import rollback
+
         with self._lock:
             conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    rollback(conn)
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                rollback(conn)  # a failed COMMIT can leave the transaction open
+                failure = _write_error(self.path, exc)
+                if failure is None:
+                    raise
+                raise failure from exc
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
@@ -618,6 +630,7 @@ def _open(path: str) -> Database:
             raise StorageError(
                 f"cannot open the database {path}: the folder {target.parent} does not exist"
             )
+        _refuse_unknown_schema(path)
     try:
         # isolation_level=None: no implicit transactions; Storage.transaction() is explicit
         conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
@@ -639,5 +652,34 @@ def _reason(exc: sqlite3.DatabaseError) -> str:
     if "not a database" in text or "malformed" in text:
         return "the file is not a valid SQLite database (corrupt, or another kind of file)"
     if "readonly" in text or "unable to open" in text:
-        return "no permission to write there"
-    return text
+        return "no permission to read or write it there"
+    from bot.storage_checks import write_failure
+
+    return write_failure(exc) or text
+
+
+# ---- refusing what we must not change, and failed writes ---------------------------------
+class StorageWriteError(StorageError):
+    """A write failed because of the disk or the file, not a bug; nothing of it was stored."""
+
+
+def _refuse_unknown_schema(path: str) -> None:
+    """Refused before `_open` switches the file to WAL or migrates it: the file stays as it was."""
+    from bot.storage_checks import schema_refusal
+
+    known = [migration.name for migration in migrations._migrations]
+    try:
+        problem = schema_refusal(path, migrations.name, known)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"cannot open the database {path}: {_reason(exc)}") from exc
+    if problem is not None:
+        raise StorageError(problem)
+
+
+def _write_error(path: str, exc: sqlite3.DatabaseError) -> StorageWriteError | None:
+    from bot.storage_checks import write_failure
+
+    reason = write_failure(exc)
+    if reason is None:
+        return None
+    return StorageWriteError(f"cannot save to the database {path}: {reason}")
