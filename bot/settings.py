@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -114,7 +114,8 @@ class Settings(BaseSettings):
     @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
     @classmethod
     def _hours(cls, value: float) -> float:
-        """Refused here, not when a round opens: nan or 0 would close every round at once."""
+        """Refused here, not when a round opens: 0 or less would close a round as it opens,
+        nan or inf would crash the scheduler's tick then, and 1e300 overflows the date."""
         if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
             raise ValueError("out of range")
         return value
@@ -152,5 +153,6 @@ def _pydantic_words(error: Any) -> str:
 
 
 def _is_secret(field: str) -> bool:
+    """Unknown fields count as secret: better a line without the value than a leaked token."""
     info = Settings.model_fields.get(field)
-    return info is None or "SecretStr" in repr(info.annotation)
+    return info is None or SecretStr in (info.annotation, *get_args(info.annotation))
