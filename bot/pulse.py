@@ -36,6 +36,7 @@ from flows.pulse import (
 )
 from flows.replies import Choice, Reply, Say
 from flows.results import StoredResult
+from flows.text import clean_text, one_line
 
 log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 3
@@ -118,6 +119,8 @@ class PulseService:
         lang: str,
     ) -> str:
         """`pulse start|status|pause|resume|stop|now|report ...`; returns the reply for the team."""
+        words = [word for word in (clean_text(w) for w in words) if word]
+        team_name = one_line(team_name)  # a group title anyone in it can edit
         verb = words[0].lower() if words else "help"
         args = list(words[1:])
         k = max(self.settings.min_responses, MIN_RESPONSES_FLOOR)
@@ -223,6 +226,7 @@ class PulseService:
 
     def join(self, channel: str, team: str, team_name: str, member: str, lang: str) -> str:
         """A member opts in (Telegram, where a bot cannot list a group's members)."""
+        team_name = one_line(team_name)
         with self.storage.transaction() as db:
             team_id = self._team_id(db, channel, team, team_name, None)
             db.execute(

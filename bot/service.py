@@ -28,7 +28,7 @@ from flows.engine import (
     SetLanguage,
 )
 from flows.events import Event
-from flows.i18n import normalise_language, t
+from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.model_schema import MaturityModel
 from flows.replies import Reply, Say
 from flows.results import PastResult
@@ -164,10 +164,12 @@ class AssessmentService:
     def export(self, channel: str, external_id: str) -> dict | None:
         """The user's own answers and results, with model and phase names, as plain data."""
         with self.storage.reading():
-            user = self.storage.find_user(channel, external_id)
-            if user is None:
-                return None
+            known = self.storage.find_user(channel, external_id)
+            # someone who only started a pulse has no users row, but data keyed to their id
+            user = known or User(0, channel, external_id, DEFAULT_LANGUAGE)
             data = self.storage.export_user(user)
+        if known is None and not any(v for v in data.values() if isinstance(v, list)):
+            return None
         for assessment in data["assessments"]:
             model_id = assessment["model_id"]
             model = self.models.get(model_id) or self.engine.extra_models.get(model_id)  # pulses

@@ -106,7 +106,7 @@ def action_label(action: dict[str, Any]) -> str | None:
 
 def command_event(text: str) -> Event:
     """`/maturity start groeimodel` -> the core's `/start groeimodel`; bare `/maturity` is help."""
-    stripped = text.strip()
+    stripped = unescape(text).strip()  # Slack escapes &, < and > in a command's text too
     if stripped.split(" ", 1)[0].lower() in HELP_WORDS:
         return Event(Kind.HELP)
     return from_text("/" + stripped.lstrip("/"))

@@ -189,6 +189,17 @@ def test_slack_forget_reaches_a_pulse_creator_who_never_wrote_to_the_bot(slack, 
     assert slack.rows("select status from pulses") == [("active",)]
 
 
+def test_slack_export_reaches_a_pulse_creator_who_never_wrote_to_the_bot(slack, slack_fake):
+    slack.pulse_command(SUBJECT, "start groeimodel weekly tue 10:00")
+    assert slack.rows("select count(*) from users") == [(0,)]
+    mark = slack.dm_command(SUBJECT, "export")
+    slack_fake.wait_for("files.completeUploadExternal", after=mark)
+    data = json.loads(slack_fake.files[-1]["content"].decode())
+    assert [t["team"] for t in data["teams_created"]] == [TEAM]
+    assert [p["model_id"] for p in data["pulses_created"]] == ["groeimodel"]
+    assert data["assessments"] == []
+
+
 def test_slack_export_holds_reminders_invitations_and_what_they_started_and_nobody_else(
     slack, slack_fake, models
 ):

@@ -93,6 +93,16 @@ def test_non_admin_cannot_start_or_export(world):
     assert "Only an admin" in run(pulse.command(team, "C1", "Team", "m1", ["report"], "en"))
 
 
+def test_typed_pulse_words_and_team_names_are_cleaned(world):
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(6)])
+    words = ["start\x1b[31m", "groeimodel\u202e", "\x00", "weekly"]
+    reply = run(pulse.command(team, "C1", "Team\u202e\x1b]0;evil\x07 A", "lead", words, "en"))
+    assert "Pulse started" in reply
+    name = service.storage.db.execute("select name from teams").fetchone()[0]
+    assert name == "Team A"
+
+
 def full_round(world, answering: int, members: int = 6):
     clock, service, pulse, _ = world
     team = Messenger([f"m{i}" for i in range(members)])

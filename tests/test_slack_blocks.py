@@ -248,6 +248,10 @@ def test_home_view_shows_latest_result_per_model_and_history(service, models):
         ("back", Event(Kind.BACK)),
         ("/stop", Event(Kind.STOP)),
         ("dance", Event(Kind.UNKNOWN_COMMAND, "/dance")),
+        (
+            "initiatives add R&amp;D &lt;3; X; supporting",
+            Event(Kind.INITIATIVES, "add R&D <3; X; supporting"),
+        ),
     ],
 )
 def test_maturity_subcommands_become_core_events(text, expected):
