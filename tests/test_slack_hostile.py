@@ -286,3 +286,30 @@ def test_bolt_never_logs_a_request_body(rig, caplog):
         assert rig.send.event(event).status_code in (200, 404)
         time.sleep(0.2)
     assert "SECRETWORD" not in caplog.text
+
+
+# ---- a full disk -----------------------------------------------------------------------------
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE semantics")
+def test_a_full_disk_tells_the_slack_user_and_stores_nothing(rig, fake, models):
+    """The bot cannot write its database: the user sees, in their language, that the answer was
+    not saved; nothing of it is stored; once there is room again the same press works."""
+    from flows.i18n import t
+    from tests.test_bad_environments import files_limited_to
+    from tests.test_slack_http import block
+
+    model = models["groeimodel"]
+    first = rig.question("U1", after=rig.command("U1", "start groeimodel"))
+    before = rig.answers("U1")
+    element = block(first, "answers")["elements"][0]
+    with files_limited_to(4096):
+        mark = rig.press("U1", first, element)
+        told = fake.wait_for(
+            "chat.postMessage",
+            lambda c: t("not_saved", "en") in c.params.get("text", ""),
+            after=mark,
+        )
+    assert told.params["channel"] == "DU1"
+    assert rig.answers("U1") == before == []
+    mark = rig.press("U1", first, element)  # room again: the same press is applied
+    rig.question("U1", after=mark)
+    assert rig.answers("U1") == [(model.questions[0].id, model.questions[0].options[0].id)]
