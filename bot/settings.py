@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.model_schema import LANGUAGES
@@ -120,6 +120,17 @@ class Settings(BaseSettings):
             raise ValueError("out of range")
         return value
 
+    @model_validator(mode="after")
+    def _remind_before_the_deadline(self) -> Settings:
+        if self.maturity_pulse_remind_hours >= self.maturity_pulse_deadline_hours:
+            raise ValueError(
+                "MATURITY_PULSE_REMIND_HOURS must be less than MATURITY_PULSE_DEADLINE_HOURS "
+                f"(got {self.maturity_pulse_remind_hours:g} and "
+                f"{self.maturity_pulse_deadline_hours:g}): a reminder after the round closed "
+                "reaches nobody"
+            )
+        return self
+
     @property
     def pulse_admins(self) -> frozenset[str]:
         return frozenset(
@@ -138,6 +149,9 @@ def describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else ""
+        if not field:  # a rule between settings: its message names them
+            parts.append(str(error.get("msg", "")).removeprefix("Value error, "))
+            continue
         name = field.upper() or "a setting"
         allowed = ALLOWED.get(field) or _pydantic_words(error)
         given = error.get("input")

@@ -50,8 +50,9 @@ from bot.slack_blocks import (
 )
 from bot.slack_http import EVENTS_PATH, bolt_logger, web_app
 from bot.slack_texts import st
+from bot.storage import StorageWriteError
 from flows.events import Event, Kind, from_payload, from_text
-from flows.i18n import DEFAULT_LANGUAGE, normalise_language
+from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.replies import Answered, Reply, ResultCard, Say
 
 if TYPE_CHECKING:
@@ -286,7 +287,12 @@ class SlackChannel:
         if not confirmed:
             self.post(client, dm, text_message(st("forget_cancelled", lang)))
             return
-        erased = self.service.forget(CHANNEL, who)
+        try:
+            erased = self.service.forget(CHANNEL, who)
+        except StorageWriteError as exc:
+            log.error("forget could not be saved: %s", exc)
+            self.post(client, dm, text_message(t("not_saved", lang)))
+            return
         self.post(client, dm, text_message(st("forgotten" if erased else "forget_nothing", lang)))
         self.publish_home(client, team_id, user_id, lang=lang)
 

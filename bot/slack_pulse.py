@@ -21,6 +21,7 @@ honours a 429's Retry-After if Slack disagrees.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -37,6 +38,7 @@ from bot.service import AssessmentService
 from bot.slack import CHANNEL, external_id
 from bot.slack_blocks import text_message
 from bot.slack_texts import st
+from bot.storage import StorageWriteError
 from flows.i18n import DEFAULT_LANGUAGE, t
 from flows.replies import Reply
 
@@ -289,7 +291,8 @@ class SlackTeamMessenger:
             locale = humans[user_id]
             if locale and self.service.language(CHANNEL, member) is None:
                 # first contact: their pulse DM comes in their Slack language, as a DM would
-                self.service.set_language(CHANNEL, member, locale)
+                with contextlib.suppress(StorageWriteError):  # a language is not worth a round
+                    self.service.set_language(CHANNEL, member, locale)
             members.append(member)
         return members
 

@@ -43,6 +43,7 @@ from bot.cli import UsageError
 from bot.pulse import PulseService, PulseSettings, pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
+from bot.storage import StorageWriteError
 from bot.telegram_render import (
     DATA_FORGET_YES,
     PARSE_MODE,
@@ -63,7 +64,7 @@ from bot.telegram_render import (
 from bot.telegram_texts import tt
 from bot.telegram_webhook import WebhookConfig, WebhookServer
 from flows.events import COMMANDS, Event, Kind, from_payload, from_text
-from flows.i18n import DEFAULT_LANGUAGE, normalise_language
+from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.model_schema import LANGUAGES
 from flows.pulse import PulseInputError, check_timezone
 from flows.replies import Answered, Reply, ResultCard, Say
@@ -210,10 +211,17 @@ class TelegramChannel:
         if user.is_bot:
             return  # other bots
         async with self.locks.hold(user.id):
-            if update.callback_query is not None:
-                await self.on_press(update, update.callback_query, context.bot)
-            elif update.message is not None:
-                await self.on_message(update, update.message, user, context.bot)
+            try:
+                if update.callback_query is not None:
+                    await self.on_press(update, update.callback_query, context.bot)
+                elif update.message is not None:
+                    await self.on_message(update, update.message, user, context.bot)
+            except StorageWriteError as exc:
+                # forget, a confirmation, an export's record: nothing was changed, say so
+                log.error("update %s could not be saved: %s", update.update_id, exc)
+                if chat is not None:
+                    lang = await self.language(user)
+                    await self.send(context.bot, chat.id, notice(t("not_saved", lang)))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None

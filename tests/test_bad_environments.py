@@ -69,6 +69,7 @@ BAD_SETTINGS = [
     ("MATURITY_PULSE_REMIND_HOURS", "0"),
     ("MATURITY_PULSE_REMIND_HOURS", "NaN"),
     ("MATURITY_PULSE_REMIND_HOURS", "-inf"),
+    ("MATURITY_PULSE_REMIND_HOURS", "48"),  # not before the deadline (default 48)
     ("MATURITY_MAX_BODY_BYTES", "1023"),
     ("MATURITY_MAX_BODY_BYTES", "67108865"),
     ("MATURITY_MAX_BODY_BYTES", "1.5"),
@@ -129,8 +130,8 @@ def test_a_bad_setting_in_the_env_file_is_named_too(clean_env, tmp_path, capsys)
 
 def test_the_anonymity_floor_itself_and_the_limits_are_accepted(clean_env, capsys):
     clean_env.setenv("MATURITY_PULSE_MIN_RESPONSES", str(MIN_RESPONSES_FLOOR))
-    clean_env.setenv("MATURITY_PULSE_DEADLINE_HOURS", "0.5")
-    clean_env.setenv("MATURITY_PULSE_REMIND_HOURS", "8760")
+    clean_env.setenv("MATURITY_PULSE_DEADLINE_HOURS", "8760")
+    clean_env.setenv("MATURITY_PULSE_REMIND_HOURS", "0.5")
     clean_env.setenv("MATURITY_MAX_BODY_BYTES", "1024")
     clean_env.setenv("MATURITY_TIMEZONE", "America/New_York")
     clean_env.setenv("MATURITY_LANG", "nl_NL")

@@ -5,6 +5,7 @@ notices as the fake keeps them) and what is stored (rows in the SQLite database)
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -378,3 +379,19 @@ def test_quick_answers_are_applied_in_the_order_they_were_typed(rig, fake, model
         "✓ " + t("answer_recorded", "en", question=q.text.en, answer=q.options[n - 1].label.en)
         for q, n in zip(model.questions, numbers, strict=True)
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE semantics")
+def test_a_forget_the_disk_cannot_take_is_said_and_erases_nothing(rig, fake, models):
+    from tests.test_bad_environments import files_limited_to
+
+    user = TgUser(1011)
+    first = begin(rig, user, "groeimodel")
+    rig.question(user, after=rig.press(user, first, index=0))
+    mark = rig.say(user, "/forget")
+    confirm = rig.message(user, tt("forget_confirm", "en"), after=mark)
+    with files_limited_to(4096):
+        mark = rig.press(user, confirm, text=tt("forget_yes", "en"))
+        rig.message(user, t("not_saved", "en"), after=mark)
+    assert len(rig.answers(user)) == 1  # nothing erased, nothing half-erased
+    assert rig.rows("select count(*) from users") == [(1,)]
