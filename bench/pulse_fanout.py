@@ -39,10 +39,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.charts import pulse_png  # noqa: E402
-from bot.pulse import PulseService, PulseSettings, iso, report_json  # noqa: E402
+from bot.pulse.service import PulseService, PulseSettings, iso, report_json  # noqa: E402
 from bot.service import AssessmentService  # noqa: E402
-from bot.slack import make_client  # noqa: E402
-from bot.slack_pulse import PacedClient, Pacer, Pacing, SlackTeamMessenger  # noqa: E402
+from bot.slack.app import make_client  # noqa: E402
+from bot.slack.pulse import PacedClient, Pacer, Pacing, SlackTeamMessenger  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from flows.model_loader import load_models, load_scan  # noqa: E402
 from flows.pulse import aggregate, pulse_models  # noqa: E402

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.pulse import PulseSettings  # noqa: E402
+from bot.pulse.service import PulseSettings  # noqa: E402
 from flows.model_loader import load_models, load_scan  # noqa: E402
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram, TgChat, TgUser  # noqa: E402
 from tests.telegram_rig import Rig  # noqa: E402

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot.errors import UsageError
 from bot.service import AssessmentService
 from bot.settings import Settings, describe, load_settings
 from bot.storage import Storage, StorageError
@@ -18,10 +19,6 @@ from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models, load_scan
 from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
 from flows.results import phase_name
-
-
-class UsageError(Exception):
-    """A problem the user can fix (a setting, an argument); printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,16 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "history":
             return cmd_history(settings, args)
         if command == "pulse":
-            from bot.pulse_report import cmd_pulse_report
+            from bot.pulse.report import cmd_pulse_report
 
             return cmd_pulse_report(open_service(settings, args.db), args)
         if command == "slack":
-            from bot.slack import check_slack_settings, run_slack
+            from bot.slack.app import check_slack_settings, run_slack
 
             check_slack_settings(settings, http=args.http)  # before a database file is made
             return run_slack(settings, args, open_service(settings, args.db))
         if command == "telegram":
-            from bot.telegram import check_pulse, check_token, check_url, run_telegram
+            from bot.telegram.app import check_pulse, check_token, check_url, run_telegram
 
             check_token(settings.telegram_bot_token)  # before a database file is made
             check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")

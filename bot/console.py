@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.charts import save_matrix, save_radar
-from bot.pulse import iso, recheck_message
+from bot.pulse.service import iso, recheck_message
 from bot.service import AssessmentService
 from bot.storage import StorageWriteError
 from flows.events import Event, Kind, from_text

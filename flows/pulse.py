@@ -3,7 +3,7 @@
 A pulse is a short re-measurement (the questions marked `pulse: true`) that a team takes every
 few weeks. Everything here is pure: when the next round falls due, what a round's report says,
 and the anonymity rule (no figures at all below K respondents). Storage, timers and sending live
-in bot/pulse.py; the channels only deliver messages.
+in bot/pulse/service.py; the channels only deliver messages.
 """
 
 from __future__ import annotations

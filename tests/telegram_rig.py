@@ -21,11 +21,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.pulse import PulseService, PulseSettings, utcnow
+from bot.pulse.service import PulseService, PulseSettings, utcnow
 from bot.service import AssessmentService
 from bot.storage import Storage
-from bot.telegram import RetryingRateLimiter, WebhookConfig, build_application, serve
-from bot.telegram_pulse import TelegramPulse
+from bot.telegram.app import RetryingRateLimiter, WebhookConfig, build_application, serve
+from bot.telegram.pulse import TelegramPulse
 from tests.fake_telegram import TOKEN, FakeTelegram, Msg, TgUser
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.pulse import PulseSettings
-from bot.slack_texts import st
-from bot.telegram_texts import tt
+from bot.pulse.service import PulseSettings
+from bot.slack.texts import st
+from bot.telegram.texts import tt
 from flows.i18n import t
 from tests.fake_slack import TEAM_ID, FakeSlack, Message
 from tests.fake_telegram import FakeTelegram, TgUser

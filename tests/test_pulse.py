@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.pulse import PulseService, PulseSettings
+from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
 from bot.storage import Storage
 from flows.events import from_payload
@@ -268,7 +268,7 @@ def test_scheduler_runs_a_round_that_fell_due_while_down(world):
     with service.storage.transaction() as db:
         db.execute("update pulses set next_run_at = '2000-01-01T00:00:00+00:00'")
     clock.now = datetime.now(UTC)
-    from bot.pulse import PulseScheduler
+    from bot.pulse.service import PulseScheduler
 
     async def scenario():
         scheduler = PulseScheduler(pulse, team, interval=3600)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot.slack import command_event, event_for_action
-from bot.slack_blocks import (
+from bot.slack.app import command_event, event_for_action
+from bot.slack.render import (
     ACTION_FORGET_NO,
     ACTION_FORGET_YES,
     ACTION_HOME_START,
@@ -24,7 +24,7 @@ from bot.slack_blocks import (
     slack_commands,
     unescape,
 )
-from bot.slack_texts import TEXTS, st
+from bot.slack.texts import TEXTS, st
 from flows.events import Event, Kind, from_payload
 from flows.i18n import placeholders, t
 from flows.model_schema import LANGUAGES
@@ -275,8 +275,8 @@ def test_actions_become_core_events():
 
 
 def test_no_block_kit_is_built_inside_the_listeners():
-    """Architecture rule: rendering lives in slack_blocks; the adapter has no block literals."""
+    """Architecture rule: rendering lives in bot/slack/render.py; no block literals in the app."""
     from pathlib import Path
 
-    source = Path(__file__).resolve().parent.parent.joinpath("bot", "slack.py").read_text()
+    source = Path(__file__).resolve().parent.parent.joinpath("bot", "slack", "app.py").read_text()
     assert not re.search(r"[\"']type[\"']\s*:\s*[\"'](section|actions|button|header)", source)

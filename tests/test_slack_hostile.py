@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack_http import EVENTS_PATH
+from bot.slack.http import EVENTS_PATH
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.test_slack_http import Rig
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.service import AssessmentService
-from bot.slack import EVENTS_PATH, build_app, make_client, web_app
+from bot.slack.app import EVENTS_PATH, build_app, make_client, web_app
 from bot.storage import Storage
 from flows.i18n import t
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi

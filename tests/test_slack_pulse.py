@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from bot.pulse import PulseService, PulseSettings
+from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack import EVENTS_PATH, build_app, make_client, web_app
-from bot.slack_pulse import (
+from bot.slack.app import EVENTS_PATH, build_app, make_client, web_app
+from bot.slack.pulse import (
     PacedClient,
     Pacer,
     Pacing,

@@ -16,8 +16,8 @@ import yaml
 
 from bot.cli import main
 from bot.settings import Settings
-from bot.slack import EVENTS_PATH, app_from_settings, socket_mode_handler
-from bot.slack_blocks import SLASH_COMMAND
+from bot.slack.app import EVENTS_PATH, app_from_settings, socket_mode_handler
+from bot.slack.render import SLASH_COMMAND
 from tests.fake_slack import BOT_TOKEN, FakeSlack, SlackSender
 
 APP_TOKEN = "xapp-1-A0FAKE-1-fakeapptoken"
@@ -171,7 +171,7 @@ SCOPES_FOR_METHOD = {
     "views_publish": set(),  # needs no scope
     "auth_test": set(),
 }
-ADAPTERS = ("slack.py", "slack_pulse.py")
+ADAPTERS = ("slack/app.py", "slack/pulse.py")
 
 
 def test_the_manifest_creates_the_app_the_bot_expects():

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.telegram_texts import tt
+from bot.telegram.texts import tt
 from flows.i18n import t
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram, TgChat, TgUser
 from tests.telegram_rig import Rig, is_question

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.pulse import PulseSettings
-from bot.telegram_pulse import ChatPacer
-from bot.telegram_render import DATA_PULSE_JOIN
-from bot.telegram_texts import tt
+from bot.pulse.service import PulseSettings
+from bot.telegram.pulse import ChatPacer
+from bot.telegram.render import DATA_PULSE_JOIN
+from bot.telegram.texts import tt
 from flows.i18n import t
 from tests.fake_telegram import (
     ANONYMOUS_ADMIN_ID,
@@ -396,7 +396,7 @@ def test_the_pacer_spaces_messages_per_chat_only():
 
 # ---- the scheduler in the running bot ------------------------------------------------------------
 def test_the_scheduler_runs_in_webhook_mode(fake, tmp_path, models, scan, clock):
-    from bot.telegram import WebhookConfig
+    from bot.telegram.app import WebhookConfig
 
     rig = Rig(fake, tmp_path / "bot.db", models, scan=scan, clock=clock)
     try:

@@ -10,9 +10,9 @@ import re
 import pytest
 from telegram import InlineKeyboardMarkup
 
-from bot.cli import UsageError
-from bot.telegram import RedactSecrets, check_token, command_word, file_url_for
-from bot.telegram_render import (
+from bot.errors import UsageError
+from bot.telegram.app import RedactSecrets, check_token, command_word, file_url_for
+from bot.telegram.render import (
     CALLBACK_LIMIT,
     DATA_FORGET_NO,
     DATA_FORGET_YES,
@@ -33,7 +33,7 @@ from bot.telegram_render import (
     toast,
     visible,
 )
-from bot.telegram_texts import TEXTS
+from bot.telegram.texts import TEXTS
 from flows.events import Event, Kind, from_payload
 from flows.i18n import placeholders
 from flows.model_schema import LANGUAGES

@@ -1,4 +1,4 @@
-"""Webhook mode: the bot's webhook server (bot/telegram_webhook.py) on 127.0.0.1 in front of the
+"""Webhook mode: the bot's webhook server (bot/telegram/webhook.py) on 127.0.0.1 in front of the
 real PTB Application; Telegram's secret_token is checked on every request, a request without the
 right one stores nothing, and neither does a body that is not an update or is over the limit."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.telegram import WebhookConfig
+from bot.telegram.app import WebhookConfig
 from flows.i18n import t
 from tests.fake_telegram import FakeTelegram, TgUser, post_webhook
 from tests.telegram_rig import Rig, free_port

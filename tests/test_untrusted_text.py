@@ -19,7 +19,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.slack_blocks import escape, settled_message, text_message, unescape
+from bot.slack.render import escape, settled_message, text_message, unescape
 from flows.events import Kind, from_payload, from_text
 from flows.initiatives import parse_new
 from flows.text import BIDI_CONTROLS, clean_text, one_line

@@ -8,7 +8,7 @@ before the listener runs. The service is synchronous and called from those threa
 server hands each request to a thread, never blocking its event loop).
 
 Nothing about an assessment lives here: state is in SQLite, decisions are the engine's, looks are
-bot/slack_blocks.py's. Retried events carry the same event_id, which the service records in the
+bot/slack/render.py's. Retried events carry the same event_id, which the service records in the
 same transaction as the answer (`delivery_key`), so a retry is applied once.
 """
 
@@ -30,10 +30,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.charts import matrix_png, radar_png
-from bot.cli import UsageError
+from bot.errors import UsageError
 from bot.service import AssessmentService
 from bot.settings import Settings
-from bot.slack_blocks import (
+from bot.slack.http import EVENTS_PATH, bolt_logger, web_app
+from bot.slack.render import (
     ACTION_FORGET_NO,
     ACTION_FORGET_YES,
     ACTION_HOME_START,
@@ -48,16 +49,15 @@ from bot.slack_blocks import (
     text_message,
     unescape,
 )
-from bot.slack_http import EVENTS_PATH, bolt_logger, web_app
-from bot.slack_texts import st
+from bot.slack.texts import st
 from bot.storage import StorageWriteError
 from flows.events import Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.replies import Answered, Reply, ResultCard, Say
 
 if TYPE_CHECKING:
-    from bot.pulse import PulseSettings
-    from bot.slack_pulse import SlackPulse
+    from bot.pulse.service import PulseSettings
+    from bot.slack.pulse import SlackPulse
 
 CHANNEL = "slack"
 RATE_LIMIT_RETRIES = 3
@@ -146,7 +146,7 @@ class SlackChannel:
         self.run(client, team_id, user_id, dm, event)
 
     def pulse_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
-        """`/maturity pulse ...`, handed to the pulse part (bot/slack_pulse.py)."""
+        """`/maturity pulse ...`, handed to the pulse part (bot/slack/pulse.py)."""
         if self.pulse is not None:
             self.pulse.on_command(self, body, client, respond)
             return
@@ -478,7 +478,7 @@ def check_slack_settings(settings: Settings, *, http: bool) -> None:
 def checked_pulse_settings(settings: Settings) -> PulseSettings:
     """The pulse settings, or one line naming the setting that is wrong (K below 3, a time
     zone nobody knows): a pulse that would run on them must not start at all."""
-    from bot.pulse import pulse_settings
+    from bot.pulse.service import pulse_settings
     from flows.pulse import PulseInputError, check_timezone
 
     try:
@@ -540,7 +540,7 @@ def app_from_settings(
 def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
     """`maturity-bot slack [--http --port N]`: the app and, next to it, the team pulse's
     scheduler; run until interrupted (Ctrl-C or SIGTERM), then stop the scheduler cleanly."""
-    from bot.slack_pulse import SlackPulse
+    from bot.slack.pulse import SlackPulse
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

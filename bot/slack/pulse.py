@@ -2,9 +2,9 @@
 `/maturity pulse ...` command typed in a team's channel, and the event loop the core runs on.
 
 No pulse logic lives here. Which rounds open, who is reminded, what a report says and when it is
-withheld are decided by bot/pulse.py against SQLite; this module only lists a channel's humans,
-answers "is this person an admin", delivers DMs with the existing Block Kit rendering
-(`SlackChannel.deliver`) and posts the team's result to the channel.
+withheld are decided by bot/pulse/service.py against SQLite; this module only lists a
+channel's humans, answers "is this person an admin", delivers DMs with the existing Block Kit
+rendering (`SlackChannel.deliver`) and posts the team's result to the channel.
 
 Why a loop in a thread: Bolt's listeners run in worker threads and the WebClient is synchronous,
 but the pulse core is async and APScheduler's asyncio scheduler needs a running loop. So one
@@ -33,17 +33,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.pulse import PulseScheduler, PulseService, PulseSettings
+from bot.pulse.service import PulseScheduler, PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack import CHANNEL, external_id
-from bot.slack_blocks import text_message
-from bot.slack_texts import st
+from bot.slack.app import CHANNEL, external_id
+from bot.slack.render import text_message
+from bot.slack.texts import st
 from bot.storage import StorageWriteError
 from flows.i18n import DEFAULT_LANGUAGE, t
 from flows.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.slack import SlackChannel
+    from bot.slack.app import SlackChannel
 
 log = logging.getLogger("bot.slack.pulse")
 
@@ -232,7 +232,7 @@ class SlackTeamMessenger:
         page_size: int = PAGE_SIZE,
         admins: frozenset[str] = frozenset(),
     ) -> None:
-        from bot.slack import SlackChannel
+        from bot.slack.app import SlackChannel
 
         self.client = client
         self.service = service

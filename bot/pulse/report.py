@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.charts import pulse_png
-from bot.pulse import PulseService, TeamReport, report_json
+from bot.pulse.service import PulseService, TeamReport, report_json
 from bot.service import AssessmentService
 from flows.pulse import phase_label, report_text
 
@@ -34,7 +34,7 @@ def team_reports(
 
 
 def cmd_pulse_report(service: AssessmentService, args: argparse.Namespace) -> int:
-    from bot.cli import UsageError
+    from bot.errors import UsageError
 
     pulse = PulseService(service)
     try:

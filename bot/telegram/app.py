@@ -8,7 +8,7 @@ The service is synchronous (SQLite) and runs in a worker thread (`asyncio.to_thr
 drawing a chart; the event loop only waits on the network.
 
 Nothing about an assessment lives here: state is in SQLite, decisions are the engine's, looks are
-bot/telegram_render.py's. A redelivered update carries the same update_id, which the service
+bot/telegram/render.py's. A redelivered update carries the same update_id, which the service
 records in the same transaction as the answer (`delivery_key`), so it is applied once. Sends are
 retried (Telegram's 429 retry_after, and network errors with backoff) by the rate limiter; a send
 that still fails is logged and skipped: the answer is already stored, and /resume shows the
@@ -39,12 +39,12 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.charts import matrix_png, radar_png
-from bot.cli import UsageError
-from bot.pulse import PulseService, PulseSettings, pulse_settings
+from bot.errors import UsageError
+from bot.pulse.service import PulseService, PulseSettings, pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
 from bot.storage import StorageWriteError
-from bot.telegram_render import (
+from bot.telegram.render import (
     DATA_FORGET_YES,
     PARSE_MODE,
     TelegramMessage,
@@ -61,16 +61,16 @@ from bot.telegram_render import (
     settled_text,
     toast,
 )
-from bot.telegram_texts import tt
-from bot.telegram_webhook import WebhookConfig, WebhookServer
+from bot.telegram.texts import tt
+from bot.telegram.webhook import WebhookConfig, WebhookServer
 from flows.events import COMMANDS, Event, Kind, from_payload, from_text
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.model_schema import LANGUAGES
 from flows.pulse import PulseInputError, check_timezone
 from flows.replies import Answered, Reply, ResultCard, Say
 
-if TYPE_CHECKING:  # bot.telegram_pulse builds on this module
-    from bot.telegram_pulse import ChatPacer, TelegramPulse
+if TYPE_CHECKING:  # bot.telegram.pulse builds on this module
+    from bot.telegram.pulse import ChatPacer, TelegramPulse
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -515,7 +515,7 @@ def build_application(
     `pulse` (default: the pulse with default settings) answers `/pulse` and the join button;
     its scheduler starts and stops with the Application through the post_init and post_stop
     hooks, which `serve` runs as `run_polling` would."""
-    from bot.telegram_pulse import TelegramPulse
+    from bot.telegram.pulse import TelegramPulse
 
     builder = (
         ApplicationBuilder()
@@ -698,7 +698,7 @@ async def _run(app: Application, webhook: WebhookConfig | None) -> None:
 def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
     """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted,
     with the pulse scheduler running beside the updates."""
-    from bot.telegram_pulse import TelegramPulse
+    from bot.telegram.pulse import TelegramPulse
 
     token = check_token(settings.telegram_bot_token)
     base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")

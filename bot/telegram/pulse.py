@@ -2,12 +2,12 @@
 groups, the "Join the pulse" button, and the scheduler's life inside PTB's event loop.
 
 No pulse logic lives here: schedules, rounds, reminders, anonymity and reports are
-bot/pulse.py's. This module only translates. A team is a group chat (team id = the chat id, team
-name = its title); a member is a Telegram user id, as the rest of the channel stores it. A bot
-cannot list a group's members, so people join by pressing the button; the pulse then reaches them
+bot/pulse/service.py's. This module only translates. A team is a group chat (team id = the chat
+id, team name = its title); a member is a Telegram user id, as the rest of the channel stores it.
+A bot cannot list a group's members, so people join by pressing the button; the pulse then reaches them
 in their private chat with the bot, which exists only once they have pressed Start there.
 
-Sending follows Telegram's flood limits: the rate limiter (bot/telegram.py) keeps the bot under
+Sending follows Telegram's flood limits: the rate limiter (bot/telegram/app.py) keeps the bot under
 about 30 messages a second overall and 20 a minute per group and waits out a 429's retry_after;
 `ChatPacer` adds the one-message-a-second per chat. So that pacing one chat does not hold up the
 others, each member's first message is sent at once (the core learns whether the member can be
@@ -31,9 +31,9 @@ from telegram import User as TgUser
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
-from bot.pulse import PulseScheduler, PulseService
-from bot.telegram import CHANNEL, TelegramChannel, UserLocks, command_word
-from bot.telegram_render import (
+from bot.pulse.service import PulseScheduler, PulseService
+from bot.telegram.app import CHANNEL, TelegramChannel, UserLocks, command_word
+from bot.telegram.render import (
     DATA_PULSE_JOIN,
     TelegramMessage,
     join_messages,
@@ -42,7 +42,7 @@ from bot.telegram_render import (
     notices,
     toast,
 )
-from bot.telegram_texts import tt
+from bot.telegram.texts import tt
 from flows.i18n import DEFAULT_LANGUAGE, catalogue, t
 from flows.replies import Reply
 

@@ -1,6 +1,6 @@
 """Neutral replies as Slack Block Kit: pure functions, no I/O, so every layout is unit-tested.
 
-The adapter (bot/slack.py) only decides where a message goes; how it looks is decided here.
+The adapter (bot/slack/app.py) only decides where a message goes; how it looks is decided here.
 Slack's limits shape the layout (https://docs.slack.dev/reference/block-kit): a button or select
 option shows at most 75 characters, a section 3000, a header 150, an actions block 25 elements,
 a message 50 blocks and a Home view 100. Option labels of the models run up to ~90 characters,
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack_texts import st
+from bot.slack.texts import st
 from flows.events import COMMANDS, Kind, payload_command
 from flows.i18n import t
 from flows.model_schema import MaturityModel

@@ -1,7 +1,7 @@
 """Neutral replies as Telegram messages (HTML text + inline keyboards): pure functions, no I/O,
 so every layout and every limit is unit-tested.
 
-The adapter (bot/telegram.py) decides where a message goes and when; how it looks is decided
+The adapter (bot/telegram/app.py) decides where a message goes and when; how it looks is decided
 here. Telegram's limits shape the layout: a message holds 4096 characters (counted after the HTML
 is parsed), a photo caption 1024, a button's callback_data 64 bytes, a callback toast 200
 characters. Answer labels run up to ~90 characters, more than a phone shows on a button, so when
@@ -24,7 +24,7 @@ from telegram.constants import (
     ParseMode,
 )
 
-from bot.telegram_texts import LANGUAGE_NAMES, tt
+from bot.telegram.texts import LANGUAGE_NAMES, tt
 from flows.events import Kind, payload_command
 from flows.model_schema import LANGUAGES
 from flows.replies import Answered, Ask, Choice, ResultCard, Say, bar

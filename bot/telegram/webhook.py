@@ -111,7 +111,7 @@ class _Server(uvicorn.Server):
 class WebhookServer:
     """The webhook's HTTP server on the running loop. The port is bound in `start`, before
     Telegram is told the URL, so a port in use stops start-up with OSError (one line for the
-    operator, see bot/telegram.py run_telegram) and Telegram never posts to a dead URL."""
+    operator, see bot/telegram/app.py run_telegram) and Telegram never posts to a dead URL."""
 
     def __init__(self, app: Application, config: WebhookConfig) -> None:
         self.app = app

@@ -1,0 +1,1 @@
+"""The team pulse: rounds and schedule decisions, the scheduler, exports."""

@@ -1,0 +1,1 @@
+"""Slack: one folder per platform (app wiring, HTTP door, rendering, texts, team pulse)."""

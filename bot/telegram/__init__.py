@@ -1,0 +1,1 @@
+"""Telegram: one folder per platform (app wiring, webhook, rendering, texts, team pulse)."""
