@@ -4,8 +4,9 @@ groups, the "Join the pulse" button, and the scheduler's life inside PTB's event
 No pulse logic lives here: schedules, rounds, reminders, anonymity and reports are
 bot/pulse/service.py's. This module only translates. A team is a group chat (team id = the chat
 id, team name = its title); a member is a Telegram user id, as the rest of the channel stores it.
-A bot cannot list a group's members, so people join by pressing the button; the pulse then reaches them
-in their private chat with the bot, which exists only once they have pressed Start there.
+A bot cannot list a group's members, so people join by pressing the button; the pulse then
+reaches them in their private chat with the bot, which exists only once they have pressed Start
+there.
 
 Sending follows Telegram's flood limits: the rate limiter (bot/telegram/app.py) keeps the bot under
 about 30 messages a second overall and 20 a minute per group and waits out a 429's retry_after;
