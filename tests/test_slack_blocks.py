@@ -280,3 +280,12 @@ def test_no_block_kit_is_built_inside_the_listeners():
 
     source = Path(__file__).resolve().parent.parent.joinpath("bot", "slack", "app.py").read_text()
     assert not re.search(r"[\"']type[\"']\s*:\s*[\"'](section|actions|button|header)", source)
+
+
+def test_a_slack_member_is_one_value_with_one_format():
+    from bot.slack.member import SlackMember
+
+    member = SlackMember("T0FAKE", "U123")
+    assert member.key == "T0FAKE:U123"
+    assert SlackMember.parse(member.key) == member
+    assert SlackMember.parse("U9") == SlackMember("", "U9")

@@ -34,6 +34,7 @@ from bot.errors import UsageError
 from bot.service import AssessmentService
 from bot.settings import Settings
 from bot.slack.http import EVENTS_PATH, bolt_logger, web_app
+from bot.slack.member import SlackMember
 from bot.slack.render import (
     ACTION_FORGET_NO,
     ACTION_FORGET_YES,
@@ -82,8 +83,8 @@ class Pressed:
 
 
 def external_id(team_id: str, user_id: str) -> str:
-    """Slack user ids are unique per workspace only: the team is part of the identity."""
-    return f"{team_id}:{user_id}"
+    """The service's id for a Slack user (see bot/slack/member.py)."""
+    return SlackMember(team_id, user_id).key
 
 
 def event_for_action(action: dict[str, Any]) -> Event:

@@ -36,6 +36,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from bot.pulse.service import PulseScheduler, PulseService, PulseSettings
 from bot.service import AssessmentService
 from bot.slack.app import CHANNEL, external_id
+from bot.slack.member import SlackMember
 from bot.slack.render import text_message
 from bot.slack.texts import st
 from bot.storage import StorageWriteError
@@ -211,11 +212,6 @@ class PacedClient(WebClient):
 
 
 # ---- the messenger -------------------------------------------------------------------------
-def user_part(member: str) -> str:
-    """`T123:U456` (our member id, see `external_id`) -> the Slack user id `U456`."""
-    return member.rsplit(":", 1)[-1]
-
-
 class SlackTeamMessenger:
     """The pulse core's TeamMessenger for Slack. A team is a channel; its members are the
     channel's humans; a member is `external_id(workspace, user)`, as in the DM channel, so the
@@ -253,7 +249,7 @@ class SlackTeamMessenger:
         (users.info), the channel's creator (conversations.info), someone on the operator's
         allow-list (MATURITY_PULSE_ADMINS), and once it runs, the pulse's creator. Not any
         member: a pulse DMs every member of the channel on a schedule."""
-        if user == creator or user in self.admins or user_part(user) in self.admins:
+        if user == creator or user in self.admins or SlackMember.parse(user).user in self.admins:
             return True
         return await asyncio.to_thread(self._admin_here, team, user)
 
@@ -311,7 +307,7 @@ class SlackTeamMessenger:
     def _admin_here(self, team: str, member: str) -> bool:
         """A workspace admin or owner, or the channel's creator. When Slack cannot tell, the
         answer is no: the caller is refused and can try again."""
-        user_id = user_part(member)
+        user_id = SlackMember.parse(member).user
         info = self.slack.safely("users.info", lambda: self.client.users_info(user=user_id))
         user = (info or {}).get("user") or {}
         if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
@@ -322,7 +318,7 @@ class SlackTeamMessenger:
         return bool(channel) and (channel.get("channel") or {}).get("creator") == user_id
 
     def _send_dm(self, member: str, replies: list[Reply]) -> None:
-        user_id = user_part(member)
+        user_id = SlackMember.parse(member).user
         dm = self._dms.get(user_id) or self.slack.open_dm(self.client, user_id)
         if dm is None:
             raise SlackSendError(f"cannot open a direct message with {member}")
