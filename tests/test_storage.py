@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import time
 
+import pytest
+
 from bot.storage import SCHEMA_VERSION, Storage
 from flows.events import Event, Kind
 from tests.helpers import Chat
@@ -72,3 +74,31 @@ def test_forget_and_export(service, models):
     assert service.forget("test", "f")
     for table in ("users", "conversations", "assessments", "answers", "results"):
         assert service.storage.db.execute(f"select count(*) from {table}").fetchone()[0] == 0
+
+
+def test_transactions_nest_as_savepoints(tmp_path):
+    """An inner transaction commits with the outer one; a failed inner one undoes only its own
+    writes; a failed outer one undoes everything, the inner writes included."""
+    storage = Storage(tmp_path / "nest.db")
+    try:
+        names = lambda: [r[0] for r in storage.db.execute("select channel from users order by id")]  # noqa: E731
+        add = "insert into users (channel, external_id, lang, created_at) values (?, ?, 'en', 'x')"
+        with storage.transaction() as db:
+            db.execute(add, ("outer", "1"))
+            with storage.transaction() as inner:
+                inner.execute(add, ("inner", "2"))
+            with pytest.raises(ValueError), storage.transaction() as inner:
+                inner.execute(add, ("undone", "3"))
+                raise ValueError("only this part fails")
+            assert names() == ["outer", "inner"]
+        assert names() == ["outer", "inner"]
+
+        with pytest.raises(RuntimeError), storage.transaction() as db:
+            db.execute(add, ("second-outer", "4"))
+            with storage.transaction() as inner:
+                inner.execute(add, ("second-inner", "5"))
+            raise RuntimeError("the whole event fails")
+        assert names() == ["outer", "inner"]
+        assert not storage.db.conn.in_transaction
+    finally:
+        storage.close()

@@ -1,0 +1,219 @@
+"""The assessment store: users, conversations, assessments, answers, results, initiatives,
+re-check reminders, and the deliveries already applied. Every statement an assessment needs."""
+
+from __future__ import annotations
+
+import json
+
+from bot.storage.connection import now_iso
+from bot.storage.personal import PersonalData
+from bot.storage.users import User
+from flows.engine import Conversation, OpenAssessment
+from flows.initiatives import Initiative, NewInitiative
+from flows.results import PastResult, StoredResult
+
+
+class Storage(PersonalData):
+    """The assessment store over one database file (see connection.py for the transactions)."""
+
+    # ---- users and conversations ---------------------------------------------------------
+    def user(self, channel: str, external_id: str, lang: str = "en") -> User:
+        """The user for this channel id, created on first contact with `lang`."""
+        row = self._one(
+            "select id, lang from users where channel = ? and external_id = ?",
+            (channel, external_id),
+        )
+        if row is None:
+            self.db.execute(
+                "insert or ignore into users (channel, external_id, lang, created_at) "
+                "values (?, ?, ?, ?)",
+                (channel, external_id, lang, now_iso()),
+            )
+            row = self._one(
+                "select id, lang from users where channel = ? and external_id = ?",
+                (channel, external_id),
+            )
+        return User(row[0], channel, external_id, row[1])
+
+    def find_user(self, channel: str, external_id: str) -> User | None:
+        row = self._one(
+            "select id, lang from users where channel = ? and external_id = ?",
+            (channel, external_id),
+        )
+        return User(row[0], channel, external_id, row[1]) if row else None
+
+    def conversation(self, user: User) -> Conversation:
+        row = self._one(
+            "select state, model_id, assessment_id, question_id from conversations "
+            "where user_id = ?",
+            (user.id,),
+        )
+        if row is None:
+            return Conversation(lang=user.lang)
+        return Conversation(row[0], user.lang, row[1], row[2], row[3])
+
+    def save_conversation(self, user: User, conv: Conversation) -> None:
+        self.db.execute(
+            "insert into conversations (user_id, state, model_id, assessment_id, question_id, "
+            "updated_at) values (?, ?, ?, ?, ?, ?) on conflict(user_id) do update set "
+            "state = excluded.state, model_id = excluded.model_id, "
+            "assessment_id = excluded.assessment_id, question_id = excluded.question_id, "
+            "updated_at = excluded.updated_at",
+            (user.id, conv.state, conv.model_id, conv.assessment_id, conv.question_id, now_iso()),
+        )
+
+    def set_language(self, user: User, lang: str) -> None:
+        self.db.execute("update users set lang = ? where id = ?", (lang, user.id))
+
+    # ---- assessments and answers ---------------------------------------------------------
+    def open_assessments(self, user: User) -> dict[str, OpenAssessment]:
+        rows = self.db.execute(
+            "select a.id, a.model_id, x.question_id, x.option_id, x.answered_at "
+            "from assessments a left join answers x on x.assessment_id = a.id "
+            "where a.user_id = ? and a.status = 'open' order by a.started_at, x.answered_at",
+            (user.id,),
+        ).fetchall()
+        found: dict[str, OpenAssessment] = {}
+        for assessment_id, model_id, question_id, option_id, answered_at in rows:
+            current = found.get(model_id)
+            if current is None or current.id != assessment_id:
+                current = OpenAssessment(assessment_id, model_id, {})
+                found[model_id] = current  # the newest open one per model wins
+            if answered_at is not None:
+                current.answers[question_id] = option_id
+        return found
+
+    def create_assessment(self, user: User, assessment_id: str, model_id: str) -> None:
+        self.db.execute(
+            "insert into assessments (id, user_id, model_id, status, started_at) "
+            "values (?, ?, ?, 'open', ?)",
+            (assessment_id, user.id, model_id, now_iso()),
+        )
+
+    def save_answer(self, assessment_id: str, question_id: str, option_id: str | None) -> None:
+        self.db.execute(
+            "insert into answers (assessment_id, question_id, option_id, answered_at) "
+            "values (?, ?, ?, ?) on conflict(assessment_id, question_id) do update set "
+            "option_id = excluded.option_id, answered_at = excluded.answered_at",
+            (assessment_id, question_id, option_id, now_iso()),
+        )
+
+    def finish_assessment(
+        self, user: User, assessment_id: str, model_id: str, result: StoredResult
+    ) -> None:
+        stamp = now_iso()
+        # a pulse invitation answered by this assessment counts as answered for its round
+        self.db.execute(
+            "update round_invites set answered_at = ? where assessment_id = ? "
+            "and answered_at is null",
+            (stamp, assessment_id),
+        )
+        self.db.execute(
+            "update assessments set status = 'finished', finished_at = ? where id = ?",
+            (stamp, assessment_id),
+        )
+        self.db.execute(
+            "insert or replace into results (assessment_id, user_id, model_id, phase_id, "
+            "pillar_levels, detail, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+            (
+                assessment_id,
+                user.id,
+                model_id,
+                result.phase_id,
+                json.dumps(result.pillar_levels),
+                json.dumps(result.to_json()),
+                stamp,
+            ),
+        )
+
+    def abandon_assessment(self, assessment_id: str) -> None:
+        self.db.execute(
+            "update assessments set status = 'abandoned' where id = ? and status = 'open'",
+            (assessment_id,),
+        )
+
+    def answers(self, assessment_id: str) -> dict[str, str | None]:
+        rows = self.db.execute(
+            "select question_id, option_id from answers where assessment_id = ?",
+            (assessment_id,),
+        ).fetchall()
+        return dict(rows)
+
+    # ---- results -------------------------------------------------------------------------
+    def history(self, user: User) -> tuple[PastResult, ...]:
+        rows = self.db.execute(
+            "select assessment_id, model_id, created_at, detail from results "
+            "where user_id = ? order by created_at desc, rowid desc",
+            (user.id,),
+        ).fetchall()
+        return tuple(
+            PastResult(aid, model_id, created, StoredResult.from_json(json.loads(detail)))
+            for aid, model_id, created, detail in rows
+        )
+
+    # ---- initiatives ---------------------------------------------------------------------
+    def initiatives(self, user: User) -> tuple[Initiative, ...]:
+        rows = self.db.execute(
+            "select id, name, channel_name, objective, goal from initiatives "
+            "where user_id = ? order by id",
+            (user.id,),
+        ).fetchall()
+        return tuple(Initiative(*row) for row in rows)
+
+    def add_initiative(self, user: User, new: NewInitiative) -> None:
+        self.db.execute(
+            "insert into initiatives (user_id, name, channel_name, objective, goal, created_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (user.id, new.name, new.channel, new.objective, new.goal, now_iso()),
+        )
+
+    def remove_initiative(self, user: User, initiative_id: int) -> None:
+        self.db.execute(
+            "delete from initiatives where id = ? and user_id = ?", (initiative_id, user.id)
+        )
+
+    # ---- personal re-check reminders --------------------------------------------------------
+    def add_recheck(self, user: User, model_id: str, due_at: str) -> None:
+        self.db.execute(
+            "insert into recheck_reminders (channel, external_id, model_id, due_at, created_at) "
+            "values (?, ?, ?, ?, ?)",
+            (user.channel, user.external_id, model_id, due_at, now_iso()),
+        )
+
+    def claim_due_rechecks(
+        self, channel: str, now: str, external_id: str | None = None
+    ) -> list[tuple[str, str, str]]:
+        """(external id, model id, created_at) of due reminders, marked sent in the same step."""
+        with self.transaction() as db:
+            rows = db.execute(
+                "select id, external_id, model_id, created_at from recheck_reminders "
+                "where channel = ? and sent_at is null and due_at <= ? "
+                "and (? is null or external_id = ?)",
+                (channel, now, external_id, external_id),
+            ).fetchall()
+            for row in rows:
+                db.execute("update recheck_reminders set sent_at = ? where id = ?", (now, row[0]))
+        return [(external, model, created) for _, external, model, created in rows]
+
+    # ---- deduplication of platform deliveries --------------------------------------------
+    def first_delivery(self, channel: str, event_key: str) -> bool:
+        """Record a platform event id; False when it was processed before (a redelivery)."""
+        cursor = self.db.execute(
+            "insert or ignore into processed_events (channel, event_key, processed_at) "
+            "values (?, ?, ?)",
+            (channel, event_key, now_iso()),
+        )
+        return cursor.rowcount == 1
+
+    def first_signed_request(self, signature: str, request_ts: int, *, oldest: int) -> bool:
+        """Record a verified request's signature; False when it was applied before (a replay).
+        Signatures of requests older than `oldest` (a Unix time) are dropped: past the replay
+        window their timestamp alone gets them refused."""
+        with self.transaction() as db:
+            db.execute("delete from seen_requests where request_ts < ?", (oldest,))
+            cursor = db.execute(
+                "insert or ignore into seen_requests (signature, request_ts, seen_at) "
+                "values (?, ?, ?)",
+                (signature, request_ts, now_iso()),
+            )
+            return cursor.rowcount == 1

@@ -1,0 +1,222 @@
+"""The schema, as sqlite-utils migrations: one step per change, never edited once released.
+
+A database records the steps applied to it; opening one that records a step this list does not
+know (a newer maturity-bot wrote it) is refused (see checks.py), so the list only ever grows.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("maturity-bot")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "lang": str,
+            "display_name": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "lang", "created_at"},
+    )
+    db["users"].create_index(["channel", "external_id"], unique=True)
+    db["conversations"].create(
+        {
+            "user_id": int,
+            "state": str,
+            "model_id": str,
+            "assessment_id": str,
+            "question_id": str,
+            "updated_at": str,
+        },
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"state", "updated_at"},
+    )
+    db["assessments"].create(
+        {
+            "id": str,
+            "user_id": int,
+            "model_id": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "model_id", "status", "started_at"},
+    )
+    db["assessments"].create_index(["user_id", "status"])
+    db["answers"].create(
+        {
+            "assessment_id": str,
+            "question_id": str,
+            "option_id": str,
+            "answered_at": str,
+        },
+        pk=("assessment_id", "question_id"),
+        foreign_keys=[("assessment_id", "assessments", "id")],
+        not_null={"answered_at"},
+    )
+    db["results"].create(
+        {
+            "assessment_id": str,
+            "user_id": int,
+            "model_id": str,
+            "phase_id": str,
+            "pillar_levels": str,
+            "detail": str,
+            "created_at": str,
+        },
+        pk="assessment_id",
+        foreign_keys=[("assessment_id", "assessments", "id"), ("user_id", "users", "id")],
+        not_null={"user_id", "model_id", "phase_id", "detail", "created_at"},
+    )
+    db["results"].create_index(["user_id", "created_at"])
+    db["processed_events"].create(
+        {"channel": str, "event_key": str, "processed_at": str},
+        pk=("channel", "event_key"),
+    )
+
+
+@migrations()
+def m002_initiatives(db: Database) -> None:
+    db["initiatives"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "name": str,
+            "channel_name": str,
+            "objective": str,
+            "goal": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "name", "channel_name", "objective", "created_at"},
+    )
+    db["initiatives"].create_index(["user_id"])
+
+
+@migrations()
+def m003_pulse(db: Database) -> None:
+    """Teams, their pulse schedule, rounds and invitations; aggregates only ever leave here."""
+    db["teams"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "name": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "created_at"},
+    )
+    db["teams"].create_index(["channel", "external_id"], unique=True)
+    db["team_members"].create(
+        {"team_id": int, "member": str, "joined_at": str},
+        pk=("team_id", "member"),
+        foreign_keys=[("team_id", "teams", "id")],
+    )
+    db["pulses"].create(
+        {
+            "team_id": int,
+            "model_id": str,
+            "cadence": str,
+            "weekday": int,
+            "hour": int,
+            "minute": int,
+            "timezone": str,
+            "status": str,
+            "next_run_at": str,
+            "lang": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="team_id",
+        foreign_keys=[("team_id", "teams", "id")],
+        not_null={"model_id", "cadence", "status", "next_run_at", "created_at"},
+    )
+    db["rounds"].create(
+        {
+            "id": int,
+            "team_id": int,
+            "model_id": str,
+            "due_at": str,
+            "opened_at": str,
+            "remind_at": str,
+            "deadline_at": str,
+            "reminded": int,
+            "closed_at": str,
+            "status": str,
+            "median_index": int,
+            "report": str,
+        },
+        pk="id",
+        foreign_keys=[("team_id", "teams", "id")],
+        not_null={"team_id", "model_id", "due_at", "opened_at", "deadline_at", "status"},
+    )
+    db["rounds"].create_index(["team_id", "due_at"], unique=True)
+    db["rounds"].create_index(["status"])
+    db["round_invites"].create(
+        {
+            "round_id": int,
+            "member": str,
+            "assessment_id": str,
+            "sent_at": str,
+            "reminded_at": str,
+            "answered_at": str,
+        },
+        pk=("round_id", "member"),
+        foreign_keys=[("round_id", "rounds", "id")],
+    )
+    db["round_invites"].create_index(["assessment_id"])
+    db["recheck_reminders"].create(
+        {
+            "id": int,
+            "channel": str,
+            "external_id": str,
+            "model_id": str,
+            "due_at": str,
+            "sent_at": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"channel", "external_id", "model_id", "due_at", "created_at"},
+    )
+    db["recheck_reminders"].create_index(["due_at"])
+
+
+@migrations()
+def m004_invite_attempts(db: Database) -> None:
+    """Invitations are claimed before sending; a failed send is retried a few times."""
+    db["round_invites"].add_column("send_attempts", int, not_null_default=0)
+
+
+@migrations()
+def m005_seen_requests(db: Database) -> None:
+    """Signed HTTP requests already applied, kept for the replay window: a replay is refused."""
+    db["seen_requests"].create(
+        {"signature": str, "request_ts": int, "seen_at": str},
+        pk="signature",
+        not_null={"request_ts", "seen_at"},
+    )
+    db["seen_requests"].create_index(["request_ts"])
+
+
+@migrations()
+def m006_invite_leases(db: Database) -> None:
+    """An invitation is claimed with a lease and marked sent only once it was delivered: a
+    process that dies between the two leaves a lease that runs out, and the invitation is sent
+    again (at least once, never skipped)."""
+    db["round_invites"].add_column("claimed_until", str)
+
+
+SCHEMA_VERSION = len(migrations._migrations)
