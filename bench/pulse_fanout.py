@@ -45,7 +45,11 @@ from bot.slack.app import make_client  # noqa: E402
 from bot.slack.pulse import PacedClient, Pacer, Pacing, SlackTeamMessenger  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from flows.model_loader import load_models, load_scan  # noqa: E402
-from flows.pulse import aggregate, pulse_models  # noqa: E402
+from flows.pulse import (  # noqa: E402
+    aggregate,
+    pulse_chart,  # noqa: E402
+    pulse_models,
+)
 from flows.results import StoredResult, stored_result  # noqa: E402
 from flows.scoring import score  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402
@@ -222,7 +226,8 @@ def report_queries(members: int, rounds: int, models, scan, workdir: Path) -> No
         due = START + timedelta(weeks=rounds, hours=49)
         pulse = PulseService(service, PulseSettings(), clock=Clock(due))
         warm = pulse.reports("slack", TEAM)[-1]
-        pulse_png(models[MODEL], warm.report, [], "en")  # matplotlib's first figure is slow
+        # matplotlib's first figure is slow
+        pulse_png(pulse_chart(models[MODEL], warm.report, [], "en"))
         with FakeSlack() as fake:
             messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
             began = time.perf_counter()
@@ -245,7 +250,7 @@ def report_queries(members: int, rounds: int, models, scan, workdir: Path) -> No
         query = time.perf_counter() - began
         trend = [(r.closed_at[:10], r.report.median_index) for r in reports]
         began = time.perf_counter()
-        pulse_png(models[MODEL], last.report, trend, "en")
+        pulse_png(pulse_chart(models[MODEL], last.report, trend, "en"))
         chart = time.perf_counter() - began
         print(f"  closing a round of {members} answers (query, aggregate, store, chart, post): "
               f"{closing * 1000:.0f} ms")  # fmt: skip

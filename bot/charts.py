@@ -6,6 +6,7 @@ import io
 import math
 from pathlib import Path
 
+from flows.pulse import PulseChart
 from flows.replies import ChartSpec, MatrixChart
 
 
@@ -72,32 +73,33 @@ def matrix_png(spec: MatrixChart) -> bytes:
     return buffer.getvalue()
 
 
-def pulse_png(model, report, trend: list[tuple[str, int]], lang: str) -> bytes:
+def pulse_png(spec: PulseChart) -> bytes:
     """Left: how the respondents spread over the phases; right: the team's median over rounds."""
     from matplotlib.figure import Figure
 
-    from flows.i18n import t
-    from flows.pulse import phase_label
-
-    labels = [_wrap(phase_label(model, i, lang), 14) for i in range(len(report.distribution))]
+    labels = [_wrap(label, 14) for label in spec.phase_labels]
     fig = Figure(figsize=(10, 4.2), dpi=100)
     try:
         left = fig.add_subplot(1, 2, 1)
-        left.bar(range(len(labels)), report.distribution, color="#1f6feb")
+        left.bar(range(len(labels)), spec.distribution, color="#1f6feb")
         left.set_xticks(range(len(labels)))
         left.set_xticklabels(labels, fontsize=8)
-        left.set_ylabel(t("pulse_report_distribution", lang).rstrip(":"), fontsize=9)
+        left.set_ylabel(spec.count_label, fontsize=9)
         left.yaxis.get_major_locator().set_params(integer=True)
         right = fig.add_subplot(1, 2, 2)
-        if trend:
+        if spec.trend:
             right.plot(
-                [d for d, _ in trend], [m + 1 for _, m in trend], marker="o", color="#1f6feb"
+                [d for d, _ in spec.trend],
+                [m + 1 for _, m in spec.trend],
+                marker="o",
+                color="#1f6feb",
             )
-        right.set_ylim(0.5, len(model.phases) + 0.5)
-        right.set_yticks(range(1, len(model.phases) + 1))
-        right.set_yticklabels([_wrap(p.name.get(lang), 14) for p in model.phases], fontsize=8)
+        levels = len(spec.level_names)
+        right.set_ylim(0.5, levels + 0.5)
+        right.set_yticks(range(1, levels + 1))
+        right.set_yticklabels([_wrap(name, 14) for name in spec.level_names], fontsize=8)
         right.tick_params(axis="x", labelrotation=30, labelsize=8)
-        fig.suptitle(t("pulse_chart_title", lang, model=model.name.get(lang)), fontsize=12)
+        fig.suptitle(spec.title, fontsize=12)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
     finally:

@@ -47,6 +47,8 @@ class Handled:
     user: User
     replies: tuple[Reply, ...]
     duplicate: bool = False
+    saved: bool = True
+    """False when the database refused the write: nothing of the event was stored."""
 
 
 class AssessmentService:
@@ -62,6 +64,9 @@ class AssessmentService:
         self.scan = scan
         self.engine = Engine(models, scan)
         self.make_id = make_id
+        self.on_finish: list[Callable[[str], object]] = []
+        """Called with the id of each assessment that finishes, inside the transaction that
+        stores its result (the pulse marks a round's answer there, atomically with it)."""
 
     def handle(
         self,
@@ -92,7 +97,7 @@ class AssessmentService:
             user = self.storage.find_user(channel, external_id)
         if user is None:
             user = User(0, channel, external_id, normalise_language(lang_hint))
-        return Handled(user, (Say(t("not_saved", user.lang), is_error=True),))
+        return Handled(user, (Say(t("not_saved", user.lang), is_error=True),), saved=False)
 
     def _apply(
         self,
@@ -124,6 +129,8 @@ class AssessmentService:
                     storage.finish_assessment(
                         user, effect.assessment_id, effect.model_id, effect.result
                     )
+                    for hook in self.on_finish:  # in the same transaction as the result
+                        hook(effect.assessment_id)
                 elif isinstance(effect, AbandonAssessment):
                     storage.abandon_assessment(effect.assessment_id)
                 elif isinstance(effect, SetLanguage):
@@ -140,6 +147,13 @@ class AssessmentService:
             User(user.id, user.channel, user.external_id, outcome.conversation.lang),
             outcome.replies,
         )
+
+    def due_rechecks(
+        self, channel: str, now: str, external_id: str | None = None
+    ) -> list[tuple[str, str, str]]:
+        """Personal re-check reminders that fell due, claimed (marked sent) as they are read:
+        (external id, model id, created at)."""
+        return self.storage.claim_due_rechecks(channel, now, external_id)
 
     def set_language(self, channel: str, external_id: str, lang: str) -> None:
         """Set a user's language outside the conversation (a command-line flag, a platform's

@@ -32,6 +32,7 @@ ALLOWED = {
     ),
     "maturity_pulse_deadline_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
     "maturity_pulse_remind_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
+    "maturity_pulse_lease_seconds": "must be a number of seconds from 1 to 86400",
     "maturity_max_body_bytes": (
         f"must be a whole number of bytes from {MIN_BODY_BYTES} to {MAX_BODY_BYTES}"
     ),
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     maturity_pulse_min_responses: int = DEFAULT_MIN_RESPONSES
     maturity_pulse_deadline_hours: float = 48
     maturity_pulse_remind_hours: float = 24
+    maturity_pulse_lease_seconds: float = 120
+    """How long a claimed pulse invitation is held before it may be sent again (a process that
+    died between claiming and delivering it leaves the claim behind)."""
     maturity_pulse_admins: str = ""
     """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
     maturity_max_body_bytes: int = 1_048_576
@@ -117,6 +121,13 @@ class Settings(BaseSettings):
         """Refused here, not when a round opens: 0 or less would close a round as it opens,
         nan or inf would crash the scheduler's tick then, and 1e300 overflows the date."""
         if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
+            raise ValueError("out of range")
+        return value
+
+    @field_validator("maturity_pulse_lease_seconds")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if not math.isfinite(value) or not 1 <= value <= 86400:
             raise ValueError("out of range")
         return value
 

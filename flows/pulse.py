@@ -292,3 +292,61 @@ def report_text(model: MaturityModel, team: str, report: RoundReport, lang: str)
         lines.append(t("pulse_report_actions", lang))
         lines += [f"  - {text.get(lang)}" for text in report.top_actions]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PulseChart:
+    """What a round's chart shows, already in the team's language: the chart code draws it and
+    translates nothing (as ChartSpec does for the radar)."""
+
+    title: str
+    phase_labels: tuple[str, ...]
+    """Under the bars: one label per entry of `distribution`."""
+    distribution: tuple[int, ...]
+    count_label: str
+    level_names: tuple[str, ...]
+    """The trend's scale: the model's phases, lowest first."""
+    trend: tuple[tuple[str, int], ...]
+    """(date, median phase index) of every reported round, oldest first."""
+
+
+def pulse_chart(
+    model: MaturityModel, report: RoundReport, trend: Sequence[tuple[str, int]], lang: str
+) -> PulseChart:
+    return PulseChart(
+        title=t("pulse_chart_title", lang, model=model.name.get(lang)),
+        phase_labels=tuple(phase_label(model, i, lang) for i in range(len(report.distribution))),
+        distribution=tuple(report.distribution),
+        count_label=t("pulse_report_distribution", lang).rstrip(":"),
+        level_names=tuple(p.name.get(lang) for p in model.phases),
+        trend=tuple(trend),
+    )
+
+
+def report_json(report: RoundReport) -> dict:
+    """The report as stored with its round (and exported): aggregates only."""
+    return {
+        "invited": report.invited,
+        "answered": report.answered,
+        "min_responses": report.min_responses,
+        "withheld": report.withheld,
+        "distribution": list(report.distribution),
+        "median_index": report.median_index,
+        "pillar_averages": [list(p) for p in report.pillar_averages],
+        "change": report.change,
+        "top_actions": [a.model_dump() for a in report.top_actions],
+    }
+
+
+def report_from_json(data: dict) -> RoundReport:
+    return RoundReport(
+        invited=data["invited"],
+        answered=data["answered"],
+        min_responses=data["min_responses"],
+        withheld=data["withheld"],
+        distribution=tuple(data.get("distribution") or ()),
+        median_index=data.get("median_index"),
+        pillar_averages=tuple((p, v) for p, v in data.get("pillar_averages") or ()),
+        change=data.get("change"),
+        top_actions=tuple(Text(**a) for a in data.get("top_actions") or ()),
+    )

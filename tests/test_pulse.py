@@ -12,6 +12,7 @@ from bot.service import AssessmentService
 from bot.storage import Storage
 from flows.events import from_payload
 from flows.pulse import next_run, parse_schedule
+from flows.pulse_commands import pulse_text
 from flows.replies import Ask, ResultCard, Say
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
@@ -53,6 +54,11 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def said(coro) -> str:
+    """A pulse command's typed result, in the core's English words."""
+    return pulse_text(run(coro), "en")
+
+
 @pytest.fixture
 def world(tmp_path, models, scan):
     clock = Clock(T0)
@@ -86,18 +92,18 @@ def test_schedule_parsing_and_next_slot():
 def test_non_admin_cannot_start_or_export(world):
     clock, service, pulse, _ = world
     team = Messenger([f"m{i}" for i in range(6)])
-    reply = run(pulse.command(team, "C1", "Team", "m1", ["start", "groeimodel", "weekly"], "en"))
+    reply = said(pulse.command(team, "C1", "Team", "m1", ["start", "groeimodel", "weekly"], "en"))
     assert "Only an admin" in reply
     assert service.storage.db.execute("select count(*) from pulses").fetchone()[0] == 0
     run(pulse.command(team, "C1", "Team", "lead", ["start", "groeimodel", "weekly"], "en"))
-    assert "Only an admin" in run(pulse.command(team, "C1", "Team", "m1", ["report"], "en"))
+    assert "Only an admin" in said(pulse.command(team, "C1", "Team", "m1", ["report"], "en"))
 
 
 def test_typed_pulse_words_and_team_names_are_cleaned(world):
     clock, service, pulse, _ = world
     team = Messenger([f"m{i}" for i in range(6)])
     words = ["start\x1b[31m", "groeimodel\u202e", "\x00", "weekly"]
-    reply = run(pulse.command(team, "C1", "Team\u202e\x1b]0;evil\x07 A", "lead", words, "en"))
+    reply = said(pulse.command(team, "C1", "Team\u202e\x1b]0;evil\x07 A", "lead", words, "en"))
     assert "Pulse started" in reply
     name = service.storage.db.execute("select name from teams").fetchone()[0]
     assert name == "Team A"
@@ -106,7 +112,7 @@ def test_typed_pulse_words_and_team_names_are_cleaned(world):
 def full_round(world, answering: int, members: int = 6):
     clock, service, pulse, _ = world
     team = Messenger([f"m{i}" for i in range(members)])
-    started = run(
+    started = said(
         pulse.command(
             team, "C1", "Team A", "lead", ["start", "groeimodel", "weekly", "tue", "10:00"], "en"
         )
@@ -268,10 +274,10 @@ def test_scheduler_runs_a_round_that_fell_due_while_down(world):
     with service.storage.transaction() as db:
         db.execute("update pulses set next_run_at = '2000-01-01T00:00:00+00:00'")
     clock.now = datetime.now(UTC)
-    from bot.pulse.service import PulseScheduler
+    from bot.pulse.scheduler import PulseScheduler
 
     async def scenario():
-        scheduler = PulseScheduler(pulse, team, interval=3600)
+        scheduler = PulseScheduler(lambda: pulse.tick(team), interval=3600)
         scheduler.start()
         for _ in range(200):
             if len(team.dms) == 3:

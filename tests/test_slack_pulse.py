@@ -30,6 +30,7 @@ from bot.slack.pulse import (
     SlackTeamMessenger,
 )
 from bot.storage import Storage
+from flows.pulse_commands import pulse_text
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi
 
 SECRET = "pulse-signing-secret"
@@ -532,7 +533,9 @@ def seed_due_pulse(db_path, models, scan, fake: FakeSlack) -> None:
         pulse = PulseService(service, clock=lambda: datetime(2020, 1, 6, 12, 0, tzinfo=UTC))
         messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
         words = ["start", "groeimodel", "weekly", "tue"]
-        reply = asyncio.run(pulse.command(messenger, TEAM, "#team-a", "T:U1", words, "en"))
+        reply = pulse_text(
+            asyncio.run(pulse.command(messenger, TEAM, "#team-a", "T:U1", words, "en")), "en"
+        )
         assert "Pulse started" in reply
     finally:
         storage.close()

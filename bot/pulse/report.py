@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.charts import pulse_png
 from bot.pulse.service import PulseService, TeamReport, report_json
 from bot.service import AssessmentService
-from flows.pulse import phase_label, report_text
+from flows.pulse import phase_label, pulse_chart, report_text
 
 
 class NoSuchTeam(Exception):
@@ -99,7 +99,7 @@ def cmd_pulse_report(service: AssessmentService, args: argparse.Namespace) -> in
         model = service.models[latest.model_id]
         trend = [(r.closed_at[:10], r.report.median_index) for r in shown]
         out = Path(args.out or f"pulse-{args.team}.png")
-        out.write_bytes(pulse_png(model, latest.report, trend, lang))
+        out.write_bytes(pulse_png(pulse_chart(model, latest.report, trend, lang)))
         print(out)
     else:
         for r in reports:

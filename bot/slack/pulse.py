@@ -33,14 +33,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.pulse.service import PulseScheduler, PulseService, PulseSettings
+from bot.pulse.scheduler import PulseScheduler, waker
+from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
 from bot.slack.app import CHANNEL, external_id
 from bot.slack.member import SlackMember
 from bot.slack.render import text_message
 from bot.slack.texts import st
 from bot.storage import StorageWriteError
-from flows.i18n import DEFAULT_LANGUAGE, t
+from flows.i18n import DEFAULT_LANGUAGE
+from flows.pulse_commands import NotAdmin, PulseHelp, PulseResult, pulse_text
 from flows.replies import Reply
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ log = logging.getLogger("bot.slack.pulse")
 
 T = TypeVar("T")
 
-PULSE_VERBS = frozenset({"start", "status", "pause", "resume", "stop", "now", "report", "export"})
-"""The words the core acts on; anything else gets its help, to which we add the Slack note."""
 SLACKBOT = "USLACKBOT"
 """Slackbot is listed as a user with is_bot false; it is never a team member."""
 PAGE_SIZE = 200
@@ -340,25 +340,6 @@ class SlackTeamMessenger:
 
 
 # ---- the loop ------------------------------------------------------------------------------
-class _OneTickAtATime(PulseScheduler):
-    """The core's scheduler, with each tick under the runtime's lock: a `pulse now` tick and a
-    scheduled tick must not both send the invitations still marked unsent (double DMs)."""
-
-    def __init__(
-        self,
-        pulse: PulseService,
-        messenger: SlackTeamMessenger,
-        lock: asyncio.Lock,
-        interval: float,
-    ) -> None:
-        super().__init__(pulse, messenger, interval)
-        self.lock = lock
-
-    async def _tick(self) -> None:
-        async with self.lock:
-            await super()._tick()
-
-
 class PulseRuntime:
     """One asyncio loop in a background thread, running the pulse core for Slack.
 
@@ -380,7 +361,6 @@ class PulseRuntime:
         self.interval = interval
         self.scheduled = scheduled
         self.scheduler: PulseScheduler | None = None
-        self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -401,12 +381,14 @@ class PulseRuntime:
         self._thread = threading.Thread(target=run, name="pulse-loop", daemon=True)
         self._thread.start()
         ready.wait()
+        # the thread that stores a round's last answer has the round closed at once
+        self.pulse.wake = waker(loop, lambda: self.pulse.close_rounds(self.messenger))
         if self.scheduled:
             self.call(self._start_scheduler())
             log.info("pulse scheduler started (a tick every %s s)", self.interval)
 
     async def _start_scheduler(self) -> None:
-        self.scheduler = _OneTickAtATime(self.pulse, self.messenger, self._lock, self.interval)
+        self.scheduler = PulseScheduler(lambda: self.pulse.tick(self.messenger), self.interval)
         self.scheduler.start()
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -416,25 +398,21 @@ class PulseRuntime:
             raise RuntimeError("the pulse runtime is not running")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    async def _exclusive(self, coro: Coroutine[Any, Any, T]) -> T:
-        async with self._lock:
-            return await coro
-
-    def command(self, team: str, team_name: str, user: str, words: list[str], lang: str) -> str:
-        """`PulseService.command`; `now` runs a tick, so it waits for any tick in progress."""
-        coro = self.pulse.command(self.messenger, team, team_name, user, words, lang)
-        if words and words[0].lower() == "now":
-            return self.call(self._exclusive(coro))
-        return self.call(coro)
+    def command(
+        self, team: str, team_name: str, user: str, words: list[str], lang: str
+    ) -> PulseResult:
+        """`PulseService.command`, from any thread (`now` runs a tick: after any running one)."""
+        return self.call(self.pulse.command(self.messenger, team, team_name, user, words, lang))
 
     def tick(self, now: datetime | None = None) -> None:
         """One tick at `now` (default: the pulse's clock), as the scheduler would run it."""
-        self.call(self._exclusive(self.pulse.tick(self.messenger, now)))
+        self.call(self.pulse.tick(self.messenger, now))
 
     def stop(self, grace: float = 10.0) -> None:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        self.pulse.wake = None
         if loop.is_running():
             future = asyncio.run_coroutine_threadsafe(self._shutdown(grace), loop)
             try:
@@ -452,7 +430,7 @@ class PulseRuntime:
         cancelled between sends (a send in progress finishes in its thread; invitations not
         sent yet stay unsent in SQLite and go out at the next start)."""
         if self.scheduler is not None:
-            self.scheduler.scheduler.pause()  # shutdown() would cancel a running tick at once
+            self.scheduler.pause()
         current = asyncio.current_task()
         pending = {task for task in asyncio.all_tasks() if task is not current}
         if pending:
@@ -527,13 +505,13 @@ class SlackPulse:
         name = body.get("channel_name") or ""
         team_name = f"#{name}" if name and name != "privategroup" else channel_id
         words = (body.get("text") or "").split()[1:]
-        reply = self.runtime.command(
+        result = self.runtime.command(
             channel_id, team_name, external_id(team_id, user_id), words, lang
         )
-        refused = reply == t("pulse_not_admin", lang)
-        if refused:
-            reply = st("pulse_not_admin", lang)  # who may, in Slack's terms
-        if not words or words[0].lower() not in PULSE_VERBS:
+        refused = isinstance(result, NotAdmin)
+        # a refusal says who may, in Slack's terms
+        reply = st("pulse_not_admin", lang) if refused else pulse_text(result, lang)
+        if isinstance(result, PulseHelp):
             reply = f"{reply}\n\n{st('pulse_slack_note', lang)}"
         message = text_message(reply)
         answered = slack.safely(

@@ -102,12 +102,6 @@ class Storage(PersonalData):
         self, user: User, assessment_id: str, model_id: str, result: StoredResult
     ) -> None:
         stamp = now_iso()
-        # a pulse invitation answered by this assessment counts as answered for its round
-        self.db.execute(
-            "update round_invites set answered_at = ? where assessment_id = ? "
-            "and answered_at is null",
-            (stamp, assessment_id),
-        )
         self.db.execute(
             "update assessments set status = 'finished', finished_at = ? where id = ?",
             (stamp, assessment_id),
@@ -125,6 +119,15 @@ class Storage(PersonalData):
                 stamp,
             ),
         )
+
+    def open_assessment_id(self, user: User, model_id: str) -> str | None:
+        """The user's newest open assessment of `model_id` (a pulse invitation records it)."""
+        row = self._one(
+            "select id from assessments where user_id = ? and model_id = ? and status = 'open' "
+            "order by started_at desc, rowid desc limit 1",
+            (user.id, model_id),
+        )
+        return row[0] if row else None
 
     def abandon_assessment(self, assessment_id: str) -> None:
         self.db.execute(

@@ -32,7 +32,8 @@ from telegram import User as TgUser
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
-from bot.pulse.service import PulseScheduler, PulseService
+from bot.pulse.scheduler import PulseScheduler, waker
+from bot.pulse.service import PulseService
 from bot.telegram.app import CHANNEL, TelegramChannel, UserLocks, command_word
 from bot.telegram.render import (
     DATA_PULSE_JOIN,
@@ -44,7 +45,8 @@ from bot.telegram.render import (
     toast,
 )
 from bot.telegram.texts import tt
-from flows.i18n import DEFAULT_LANGUAGE, catalogue, t
+from flows.i18n import DEFAULT_LANGUAGE, t
+from flows.pulse_commands import PulseHelp, Started, pulse_text
 from flows.replies import Reply
 
 TICK_SECONDS = 30.0
@@ -56,9 +58,6 @@ behind a whole round."""
 STOP_GRACE = 60.0
 """Seconds a stopping bot waits for a running tick to finish sending."""
 JOIN_WORDS = frozenset({"join", "meedoen"})
-CORE_VERBS = frozenset({"start", "status", "pause", "resume", "stop", "now", "report", "export"})
-"""The words the core acts on; it answers anything else with its help, to which we add how the
-commands are typed in Telegram."""
 DEEP_LINK = "pulse"
 """`t.me/<bot>?start=pulse`: a joiner the bot cannot message yet opens the private chat here."""
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
@@ -210,7 +209,6 @@ class TelegramPulse:
         self.pace = pace
         self.concurrency = concurrency
         self.stop_grace = stop_grace
-        self.ticks = asyncio.Lock()
         self.scheduler: PulseScheduler | None = None
         self._channel: TelegramChannel | None = None
         self._messenger: TelegramTeamMessenger | None = None
@@ -236,24 +234,27 @@ class TelegramPulse:
     # ---- the clock -----------------------------------------------------------------------------
     async def tick(self, now: datetime | None = None) -> None:
         """One pulse tick with everything it sends delivered, never two at once."""
-        async with self.ticks:
-            try:
-                await self.pulse.tick(self.messenger, now)
-            finally:
-                await self.messenger.drain()
+        try:
+            await self.pulse.tick(self.messenger, now)
+        finally:
+            await self.messenger.drain()
 
     async def post_init(self, app: Any) -> None:
         """Start the scheduler inside the running loop; its first tick is now, so a round that
         fell due while the bot was down runs at start (once: the core's round row is the
         claim)."""
+        loop = asyncio.get_running_loop()
+        # the thread that stores a round's last answer has the round closed at once
+        self.pulse.wake = waker(loop, lambda: self.pulse.close_rounds(self.messenger))
         if self.interval:
-            self.scheduler = SerialScheduler(self, self.interval)
+            self.scheduler = PulseScheduler(self.tick, self.interval)
             self.scheduler.start()
             log.info("pulse scheduler started (every %s s)", self.interval)
 
     async def post_stop(self, app: Any) -> None:
         """Stop the scheduler and let a running tick finish its sends while the bot can still
         send; after `stop_grace` seconds what is left is cancelled."""
+        self.pulse.wake = None
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
@@ -261,8 +262,8 @@ class TelegramPulse:
             return
         try:
             async with asyncio.timeout(self.stop_grace):
-                async with self.ticks:
-                    await self.messenger.drain()
+                await self.pulse.idle()  # a running tick finishes its sends
+                await self.messenger.drain()
         except TimeoutError:
             log.warning("stopping: pulse messages still unsent after %s s", self.stop_grace)
             self.messenger.cancel()
@@ -319,16 +320,14 @@ class TelegramPulse:
             return
         team, name = str(chat.id), chat.title or ""
         member = team if as_group(message) else str(user.id)  # see `is_admin`
-        if verb == "now":  # the core ticks inside the command: the same rules as `tick`
-            async with self.ticks:
-                reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
-                await self.messenger.drain()
-        else:
-            reply = await self.pulse.command(self.messenger, team, name, member, words, lang)
-        if verb == "start" and started(reply, lang):
+        result = await self.pulse.command(self.messenger, team, name, member, words, lang)
+        if verb == "now":  # the core ticked inside the command: its messages go out first
+            await self.messenger.drain()
+        reply = pulse_text(result, lang)
+        if isinstance(result, Started):
             text = reply + "\n\n" + self.pulse.join_prompt(lang)
             await self.send_all(bot, chat.id, self.join_messages(text, lang))
-        elif verb not in CORE_VERBS:
+        elif isinstance(result, PulseHelp):
             await self.send_all(bot, chat.id, notices(reply + "\n" + tt("pulse_help_note", lang)))
         else:
             await self.send_all(bot, chat.id, notices(reply))
@@ -369,33 +368,10 @@ class TelegramPulse:
             await self.channel.send(bot, chat_id, message)
 
 
-class SerialScheduler(PulseScheduler):
-    """The core's APScheduler job, each tick taken through `TelegramPulse.tick`, so it ends only
-    when its messages are sent and a stopping bot can wait for it."""
-
-    def __init__(self, runtime: TelegramPulse, interval: float) -> None:
-        super().__init__(runtime.pulse, runtime.messenger, interval)
-        self.runtime = runtime
-
-    async def _tick(self) -> None:
-        try:
-            await self.runtime.tick()
-        except Exception:  # a bad tick must not stop the schedule; the next one retries
-            log.exception("pulse tick failed")
-
-
 def as_group(message: Message) -> bool:
     """Sent by an anonymous admin: Telegram shows the group itself as the sender, which only
     the group's admins can do (`from` is then the GroupAnonymousBot)."""
     return message.sender_chat is not None and message.sender_chat.id == message.chat.id
-
-
-def started(reply: str, lang: str) -> bool:
-    """Whether the core's answer to `pulse start` says the pulse started (the core answers in
-    text; its "started" message is the one that opens with these words)."""
-    texts = catalogue()["pulse_started"]
-    opening = (texts.get(lang) or texts[DEFAULT_LANGUAGE]).split("{", 1)[0]
-    return bool(opening) and reply.startswith(opening)
 
 
 def start_link(username: str | None) -> str | None:
