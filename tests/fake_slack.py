@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -175,6 +176,8 @@ class FakeSlack:
         self._limits: dict[str, RateLimit] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, threading.Event] = {}
+        self.held: Counter[str] = Counter()
+        """Calls that arrived while their method was held (see `hold`), per method."""
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -290,6 +293,16 @@ class FakeSlack:
             self._holds[method] = gate
         return gate
 
+    def wait_held(self, method: str, count: int = 1, timeout: float = 30) -> None:
+        """Wait until `count` calls of the held `method` have arrived (and wait for the gate)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.held[method] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {count} held {method} call(s) arrived")
+                self._lock.wait(left)
+
     def calls_to(self, method: str, after: int = 0) -> list[Call]:
         """Calls of `method` (successful or not), from index `after` (see `mark`) on."""
         with self._lock:
@@ -358,6 +371,9 @@ class FakeSlack:
         call = Call(method, params, dict(request.headers.items()), body)
         with self._lock:
             gate = self._holds.get(method)
+            if gate is not None:
+                self.held[method] += 1
+                self._lock.notify_all()
         if gate is not None:
             gate.wait(timeout=10)
 
