@@ -338,6 +338,25 @@ def test_only_the_creator_and_workspace_admins_may_change_or_export(rig, fake):
     assert rig.rows("select status from pulses") == [("paused",)]
 
 
+def test_the_round_closes_as_soon_as_the_last_member_answers(rig, fake):
+    """No tick after the answers (the clock stands still): the last answer closes the round
+    and the team gets its report at once, not at the next check."""
+    start_weekly(rig)
+    mark = rig.tick_at(DUE + timedelta(seconds=20))
+    for user in MEMBERS[:-1]:
+        rig.answer_until_result(user, 1, rig.question(user, after=mark))
+    assert posts_to(fake, TEAM, after=mark) == []  # one member still to answer: still open
+    assert rig.rows("select status from rounds") == [("open",)]
+    rig.answer_until_result(MEMBERS[-1], 1, rig.question(MEMBERS[-1], after=mark))
+    report = fake.wait_for(
+        "chat.postMessage",
+        lambda c: c.response.get("channel") == TEAM and "members answered" in c.params["text"],
+        after=mark,
+    )
+    assert "6 of 6 members answered (100%)" in report.params["text"]
+    assert rig.rows("select status from rounds") == [("closed",)]
+
+
 def test_status_counts_the_members_invited_to_the_latest_round(rig):
     start_weekly(rig)
     assert "Members: 0." in rig.pulse_command("U2", "status").params["text"]  # no round yet

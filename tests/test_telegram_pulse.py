@@ -208,6 +208,26 @@ def test_a_weekly_pulse_round_in_a_group(rig, fake, clock, models):
     in_group(rig, MEMBERS[0], "/pulse report", t("pulse_not_admin", "en"))
 
 
+def test_the_round_closes_as_soon_as_the_last_member_answers(rig, fake, clock):
+    """No tick after the answers: the last one closes the round and the group gets the result."""
+    button = start_pulse(rig, fake)
+    for member in MEMBERS:
+        open_private_chat(rig, member)
+        join(rig, fake, member, button)
+    clock.now = DUE + timedelta(seconds=30)
+    mark = fake.mark()
+    rig.tick()
+    for member in MEMBERS[:-1]:
+        answer_pulse(rig, member, 0, after=mark)
+    assert rig.rows("select status from rounds") == [("open",)]
+    answer_pulse(rig, MEMBERS[-1], 0, after=mark)
+    report = fake.wait_message(
+        GROUP.id, lambda m: m.text is not None and "members answered" in m.text, after=mark
+    )
+    assert f"{len(MEMBERS)} of {len(MEMBERS)} members answered (100%)" in report.text
+    assert rig.rows("select status from rounds") == [("closed",)]
+
+
 def test_below_k_the_group_sees_only_the_count(rig, fake, clock, models):
     """Four of six answer (K=5): the group sees "4 of 6" and that results show from 5 answers
     on; no phase, no spread and no chart."""
