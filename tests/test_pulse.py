@@ -337,3 +337,34 @@ def test_overlapping_ticks_send_each_invitation_once_and_failed_ones_again(world
     run(pulse.tick(team))
     assert sorted(team.dms) == ["m0", "m1", "m2", "m3"]
     assert all(len(batches) == 1 for batches in team.dms.values())
+
+
+def test_commands_answer_with_typed_results(world):
+    from flows import pulse_commands as pc
+
+    clock, service, pulse, _ = world
+    team = Messenger([f"m{i}" for i in range(6)])
+
+    def command(user, *words):
+        return run(pulse.command(team, "C1", "Team", user, list(words), "en"))
+
+    assert command("m1", "dance") == pc.PulseHelp(5)
+    assert command("m1", "status") == pc.NoPulse()
+    assert command("m1", "start", "groeimodel") == pc.NotAdmin()
+    assert command("lead", "start") == pc.ScheduleUsage()
+    assert isinstance(command("lead", "start", "nope"), pc.UnknownModel)
+    assert isinstance(command("lead", "start", "groeimodel", "hourly"), pc.BadSchedule)
+    started = command("lead", "start", "groeimodel", "weekly", "tue", "10:00")
+    assert isinstance(started, pc.Started) and started.schedule.weekday == 1
+    assert started.first_round == "2026-11-24 10:00" and started.min_responses == 5
+    status = command("m1", "status")
+    assert isinstance(status, pc.PulseStatus) and status.state == "active"
+    assert command("lead", "pause") == pc.Paused()
+    assert isinstance(command("lead", "resume"), pc.Resumed)
+    assert command("lead", "now") == pc.RoundStarted()
+    assert isinstance(command("lead", "now"), pc.RoundRunning)
+    assert command("lead", "export") == pc.NoPulse()  # no closed round yet: nothing to report
+    assert command("lead", "stop") == pc.Stopped()
+    for result in (started, status, pc.NotAdmin(), pc.PulseHelp(5)):
+        for lang in ("nl", "en"):
+            assert pc.pulse_text(result, lang)  # every result has words in both languages
