@@ -42,12 +42,13 @@ from bot.charts import pulse_png  # noqa: E402
 from bot.pulse.service import PulseService, PulseSettings, iso, report_json  # noqa: E402
 from bot.service import AssessmentService  # noqa: E402
 from bot.slack.app import make_client  # noqa: E402
-from bot.slack.pulse import PacedClient, Pacer, Pacing, SlackTeamMessenger  # noqa: E402
+from bot.slack.pacing import PacedClient, Pacer, Pacing  # noqa: E402
+from bot.slack.pulse import SlackTeamMessenger  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from flows.model_loader import load_models, load_scan  # noqa: E402
 from flows.pulse import (  # noqa: E402
     aggregate,
-    pulse_chart,  # noqa: E402
+    pulse_chart,
     pulse_models,
 )
 from flows.results import StoredResult, stored_result  # noqa: E402

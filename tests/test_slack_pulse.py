@@ -22,13 +22,8 @@ import pytest
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
 from bot.slack.app import EVENTS_PATH, build_app, make_client, web_app
-from bot.slack.pulse import (
-    PacedClient,
-    Pacer,
-    Pacing,
-    SlackPulse,
-    SlackTeamMessenger,
-)
+from bot.slack.pacing import PacedClient, Pacer, Pacing
+from bot.slack.pulse import SlackPulse, SlackTeamMessenger
 from bot.storage import Storage
 from flows.pulse_commands import pulse_text
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi
