@@ -8,15 +8,9 @@ from dataclasses import replace
 from flows.engine_data import FinishAssessment
 from flows.i18n import t
 from flows.replies import Reply, Say
-from flows.results import (
-    StoredResult,
-    phase_name,
-    result_card,
-    scan_card,
-    scan_result,
-    stored_result,
-)
+from flows.results import StoredResult, phase_name, result_card, stored_result
 from flows.scan import QuickScan, score_scan
+from flows.scan_results import scan_card, scan_result
 from flows.scoring import NotEnoughAnswers, score
 from flows.turn_base import TurnBase
 
