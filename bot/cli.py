@@ -1,4 +1,5 @@
-"""`maturity-bot`: a thin command line over the library (console, models, history, channels)."""
+"""`maturity-bot`: a thin command line over the library: the console, models, history and pulse
+reports here, and one subcommand per chat platform found by bot/platforms.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.errors import UsageError
+from bot.platforms import Platform, platforms
 from bot.service import AssessmentService
 from bot.settings import Settings, describe, load_settings
 from bot.storage import Storage, StorageError
@@ -21,12 +23,16 @@ from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
 from flows.results import phase_name
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentParser:
+    """The command line; `found`: the platforms to offer (default: every registered one)."""
+    found = platforms() if found is None else found
+    names = list(found)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="SQLite database file (default: $MATURITY_DB or maturity.db)")
     parser = argparse.ArgumentParser(
         prog="maturity-bot",
-        description="Social media maturity assessments in a terminal, Slack or Telegram.",
+        description="Social media maturity assessments in a terminal or a chat platform "
+        f"({', '.join(names)}).",
     )
     sub = parser.add_subparsers(dest="command")
 
@@ -43,33 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", parents=[common], help="a user's results, newest first")
     history.add_argument("--user", required=True, help="the user's name or id")
-    history.add_argument("--channel", default="console", help="console, slack or telegram")
+    history.add_argument("--channel", default="console", help=", ".join(["console", *names]))
     history.add_argument("--json", action="store_true", help="machine-readable output")
     history.add_argument("--lang", choices=LANGUAGES, default="en")
 
     pulse = sub.add_parser("pulse", parents=[common], help="team pulse checks")
     pulse_sub = pulse.add_subparsers(dest="pulse_command", required=True)
     report = pulse_sub.add_parser("report", parents=[common], help="a team's round results")
-    report.add_argument("--team", required=True, help="the Slack channel id or Telegram chat id")
-    report.add_argument("--channel", default=None, help="slack or telegram (default: either)")
+    report.add_argument("--team", required=True, help="the team's channel or group id")
+    report.add_argument("--channel", default=None, help=f"{' or '.join(names)} (default: any)")
     report.add_argument("--format", choices=["text", "csv", "json", "png"], default="text")
     report.add_argument("--out", help="file for --format png (default: pulse-<team>.png)")
     report.add_argument("--lang", choices=LANGUAGES, default="en")
 
-    slack = sub.add_parser("slack", parents=[common], help="run the Slack app (Socket Mode)")
-    slack.add_argument("--http", action="store_true", help="serve HTTP at /slack/events instead")
-    slack.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
-    slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on")
-
-    telegram = sub.add_parser("telegram", parents=[common], help="run the Telegram bot")
-    telegram.add_argument("--webhook", metavar="URL", help="use a webhook at this public URL")
-    telegram.add_argument("--listen", default="127.0.0.1", help="webhook mode: listen address")
-    telegram.add_argument("--port", type=int, default=8443, help="webhook mode: listen port")
+    for platform in found.values():
+        platform.add_arguments(sub.add_parser(platform.name, parents=[common], help=platform.help))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    found = platforms()
+    parser = build_parser(found)
     args = parser.parse_args(argv)
     command = args.command or "console"
     if args.command is None:
@@ -86,18 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.pulse.report import cmd_pulse_report
 
             return cmd_pulse_report(open_service(settings, args.db), args)
-        if command == "slack":
-            from bot.slack.app import check_slack_settings, run_slack
-
-            check_slack_settings(settings, http=args.http)  # before a database file is made
-            return run_slack(settings, args, open_service(settings, args.db))
-        if command == "telegram":
-            from bot.telegram.app import check_pulse, check_token, check_url, run_telegram
-
-            check_token(settings.telegram_bot_token)  # before a database file is made
-            check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
-            check_pulse(settings)
-            return run_telegram(settings, args, open_service(settings, args.db))
+        if command in found:
+            platform = found[command]
+            platform.check(settings, args)  # before a database file is made
+            return platform.run(settings, args, open_service(settings, args.db))
     except (ModelFileError, StorageError, UsageError) as exc:
         print(f"maturity-bot: error: {exc}", file=sys.stderr)
         return 2

@@ -12,18 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.charts import save_matrix, save_radar
+from bot.channel import OutputChannel
 from bot.pulse.service import iso, recheck_message
 from bot.service import AssessmentService
 from bot.storage import StorageWriteError
 from flows.events import Event, Kind, from_text
 from flows.i18n import t
-from flows.replies import Reply, ResultCard, Say, plain_text
+from flows.replies import Reply, Say
 
 CHANNEL = "console"
 
 
-class ConsoleChannel:
+class ConsoleChannel(OutputChannel):
+    """One user at one terminal. Only `send_text` is its own: every reply takes the channel
+    interface's plain-text fallback (numbered options, a chart's PNG path)."""
+
     def __init__(
         self,
         service: AssessmentService,
@@ -44,22 +47,13 @@ class ConsoleChannel:
 
     def send(self, event: Event) -> tuple[Reply, ...]:
         handled = self.service.handle(CHANNEL, self.user, event, lang_hint=self.new_user_lang)
-        for reply in handled.replies:
-            self.show(reply)
+        self.deliver(handled.replies, event=event)
         return handled.replies
 
-    def show(self, reply: Reply) -> None:
-        self.write(plain_text(reply))
-        if isinstance(reply, ResultCard) and reply.chart is not None:
-            path = save_radar(reply.chart, self.chart_dir)
-            self.write(f"[chart] {path}")
-        if isinstance(reply, Say) and reply.chart is not None:
-            path = save_matrix(reply.chart, self.chart_dir)
-            self.write(f"[chart] {path}")
-
-    def write(self, text: str) -> None:
+    def send_text(self, text: str) -> bool:
         self.out.write(text + "\n\n")
         self.out.flush()
+        return True
 
     def show_due_rechecks(self) -> None:
         """A terminal cannot be messaged later: reminders that fell due show at the next start."""
@@ -71,7 +65,7 @@ class ConsoleChannel:
         for _, model_id, created in due:
             message = recheck_message(self.service, CHANNEL, self.user, model_id, created, now)
             if message is not None:
-                self.show(message)
+                self.deliver([message])
 
     def run(self, lines: TextIO, model_id: str | None = None, interactive: bool = False) -> int:
         """Feed `lines` to the bot until end of input or /quit; returns the exit code."""
@@ -79,7 +73,7 @@ class ConsoleChannel:
             try:
                 self.service.set_language(CHANNEL, self.user, self.lang)
             except StorageWriteError:  # a full disk: say so, in the language asked for
-                self.show(Say(t("not_saved", self.lang), is_error=True))
+                self.deliver([Say(t("not_saved", self.lang), is_error=True)])
         self.show_due_rechecks()
         if model_id:
             self.send(Event(Kind.CHOOSE, model_id, direct=True))

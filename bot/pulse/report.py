@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.charts import pulse_png
+from bot.platforms import platform_names
 from bot.pulse.service import PulseService, TeamReport, report_json
 from bot.service import AssessmentService
 from flows.pulse import phase_label, pulse_chart, report_text
@@ -25,7 +26,10 @@ class NoSuchTeam(Exception):
 def team_reports(
     pulse: PulseService, team: str, channel: str | None
 ) -> tuple[str, list[TeamReport]]:
-    channels = [channel] if channel else ["slack", "telegram", "test"]
+    """The closed rounds of `team` on `channel`, or without one on the first registered
+    platform that has them (a team id is the platform's own: a Slack channel id never looks
+    like a Telegram chat id)."""
+    channels = [channel] if channel else platform_names()
     for name in channels:
         reports = pulse.reports(name, team)
         if reports:

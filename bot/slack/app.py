@@ -1,5 +1,6 @@
-"""The Slack channel: a Bolt app that translates Slack requests to neutral events and replies
-to Block Kit, with every answer stored by the service before anything is sent.
+"""The Slack channel: a Bolt app that translates Slack requests to neutral events (their meaning:
+bot/slack/events.py) and shows the service's replies through `SlackOutput` (bot/slack/output.py),
+with every answer stored by the service before anything is sent.
 
 Where the work happens: each slash command and button press is acknowledged at once (Bolt's
 lazy listeners) and handled afterwards in Bolt's worker threads, so Slack's 3-second limit holds
@@ -15,108 +16,62 @@ same transaction as the answer (`delivery_key`), so a retry is applied once.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.charts import matrix_png, radar_png
 from bot.errors import UsageError
+from bot.platforms import checked_pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
+from bot.slack.events import (
+    CHANNEL,
+    EXPORT_WORDS,
+    FORGET_WORDS,
+    PULSE_WORDS,
+    command_event,
+    event_for_action,
+    external_id,
+    first_word,
+)
 from bot.slack.http import EVENTS_PATH, bolt_logger, web_app
-from bot.slack.member import SlackMember
+from bot.slack.output import Pressed, SlackOutput
+from bot.slack.personal import export, forget
+from bot.slack.platform import slack_secrets
 from bot.slack.render import (
     ACTION_FORGET_NO,
     ACTION_FORGET_YES,
-    ACTION_HOME_START,
     ACTION_PREFIX,
     SLASH_COMMAND,
     SlackMessage,
-    answered_message,
     forget_confirm_message,
     home_view,
-    message_for,
-    settled_message,
-    text_message,
     unescape,
 )
 from bot.slack.texts import st
-from bot.storage import StorageWriteError
-from flows.events import Event, Kind, from_payload, from_text
-from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
-from flows.replies import Answered, Reply, ResultCard, Say
+from flows.events import Event, from_text
+from flows.i18n import normalise_language
+from flows.replies import Reply, ResultCard
 
 if TYPE_CHECKING:
-    from bot.pulse.service import PulseSettings
     from bot.slack.pulse import SlackPulse
 
-CHANNEL = "slack"
 RATE_LIMIT_RETRIES = 3
 
 log = logging.getLogger("bot.slack")
 
-HELP_WORDS = {"", "help", "hulp"}
-FORGET_WORDS = {"forget", "vergeet"}
-EXPORT_WORDS = {"export", "exporteer"}
-PULSE_WORDS = {"pulse"}
-
-
-@dataclass(frozen=True)
-class Pressed:
-    """The DM message whose button was pressed: Answered replaces it, other presses settle it."""
-
-    channel: str
-    ts: str
-    blocks: tuple[dict[str, Any], ...]
-    text: str
-    label: str | None
-
-
-def external_id(team_id: str, user_id: str) -> str:
-    """The service's id for a Slack user (see bot/slack/member.py)."""
-    return SlackMember(team_id, user_id).key
-
-
-def event_for_action(action: dict[str, Any]) -> Event:
-    """A block_actions action as a neutral event."""
-    action_id = action.get("action_id", "")
-    if action_id.startswith(ACTION_HOME_START):
-        # the Home tab names the model: start (or resume) it without the intro question
-        return Event(Kind.CHOOSE, action.get("value") or "", direct=True)
-    value = action.get("value")
-    if value is None:
-        value = (action.get("selected_option") or {}).get("value", "")
-    return from_payload(value)
-
-
-def action_label(action: dict[str, Any]) -> str | None:
-    """The text on what the user pressed or selected, for the settled message's note."""
-    source = action.get("selected_option") or action
-    text = source.get("text") or {}
-    return text.get("text")
-
-
-def command_event(text: str) -> Event:
-    """`/maturity start groeimodel` -> the core's `/start groeimodel`; bare `/maturity` is help."""
-    stripped = unescape(text).strip()  # Slack escapes &, < and > in a command's text too
-    if stripped.split(" ", 1)[0].lower() in HELP_WORDS:
-        return Event(Kind.HELP)
-    return from_text("/" + stripped.lstrip("/"))
-
 
 class SlackChannel:
-    """The listeners. Holds the service (and the team pulse, when it runs): no conversation
-    state of its own."""
+    """The listeners, and the Web API calls every Slack module makes through them (each failure
+    logged and survived). Holds the service (and the team pulse, when it runs): no
+    conversation state of its own."""
 
     def __init__(self, service: AssessmentService, pulse: SlackPulse | None = None) -> None:
         self.service = service
@@ -125,7 +80,7 @@ class SlackChannel:
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
-        if (body.get("text") or "").strip().split(" ", 1)[0].lower() in PULSE_WORDS:
+        if first_word(body.get("text") or "") in PULSE_WORDS:
             self.pulse_command(body, client, respond)  # a team's command: stays in its channel
             return
         dm = self.open_dm(client, user_id)
@@ -135,13 +90,13 @@ class SlackChannel:
             lang = self.lang_for(client, team_id, user_id)
             self.safely("respond", lambda: respond(text=st("dm_notice", lang)))
         text = body.get("text") or ""
-        word = text.strip().split(" ", 1)[0].lower()
+        word = first_word(text)
         if word in FORGET_WORDS:
             lang = self.lang_for(client, team_id, user_id)
             self.post(client, dm, forget_confirm_message(lang))
             return
         if word in EXPORT_WORDS:
-            self.export(client, team_id, user_id, dm)
+            export(self, client, team_id, user_id, dm)
             return
         event = command_event(text)
         self.run(client, team_id, user_id, dm, event)
@@ -158,15 +113,14 @@ class SlackChannel:
         action = body["actions"][0]
         user_id = body["user"]["id"]
         team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-        pressed = self.pressed(body, action)
+        pressed = Pressed.of(body, action)
         dm = pressed.channel if pressed else self.open_dm(client, user_id)
         if dm is None:
             return
         action_id = action.get("action_id", "")
         if action_id in (ACTION_FORGET_YES, ACTION_FORGET_NO):
-            self.forget(
-                client, team_id, user_id, dm, pressed, confirmed=action_id == ACTION_FORGET_YES
-            )
+            confirmed = action_id == ACTION_FORGET_YES
+            forget(self, client, team_id, user_id, dm, pressed, confirmed=confirmed)
             return
         self.run(client, team_id, user_id, dm, event_for_action(action), pressed=pressed)
 
@@ -219,104 +173,16 @@ class SlackChannel:
         if handled.duplicate:
             log.info("event %s was handled before; not applied again", delivery_key)
             return
-        replies = list(handled.replies)
-        if event.kind is Kind.HELP and replies:
-            replies.insert(1, Say(st("help_note", handled.user.lang)))
-        self.deliver(client, dm, replies, handled.user.lang, pressed)
-        if any(isinstance(reply, ResultCard) for reply in replies):
+        output = SlackOutput(self, client, dm, handled.user.lang, pressed)
+        output.deliver(handled.replies, event=event)
+        if any(isinstance(reply, ResultCard) for reply in handled.replies):
             self.publish_home(client, team_id, user_id)
 
     def deliver(
-        self,
-        client: WebClient,
-        dm: str,
-        replies: list[Reply],
-        lang: str,
-        pressed: Pressed | None,
-    ) -> None:
-        """Show the replies in order. The pressed message is edited in place (to its answer,
-        or without its buttons), so old buttons do not linger and the DM reads as a transcript."""
-        answered = next((r for r in replies if isinstance(r, Answered)), None)
-        if pressed is not None:
-            if answered is not None:
-                self.update(client, pressed.channel, pressed.ts, answered_message(answered))
-            else:
-                failed = any(isinstance(r, Say) and r.is_error for r in replies)
-                note = None if failed else pressed.label
-                self.update(
-                    client,
-                    pressed.channel,
-                    pressed.ts,
-                    settled_message(pressed.blocks, pressed.text, note),
-                )
-        for reply in replies:
-            if isinstance(reply, Answered):
-                if pressed is None or reply is not answered:
-                    self.post(client, dm, answered_message(reply))  # a typed answer
-                continue
-            self.post(client, dm, message_for(reply, lang))
-            if isinstance(reply, ResultCard) and reply.chart is not None:
-                self.upload_png(
-                    client, dm, radar_png(reply.chart), reply.chart.key, reply.chart.title
-                )
-            if isinstance(reply, Say) and reply.chart is not None:
-                self.upload_png(
-                    client, dm, matrix_png(reply.chart), reply.chart.key, reply.chart.title
-                )
-
-    # ---- forget and export --------------------------------------------------------------------
-    def forget(
-        self,
-        client: WebClient,
-        team_id: str,
-        user_id: str,
-        dm: str,
-        pressed: Pressed | None,
-        *,
-        confirmed: bool,
-    ) -> None:
-        """After the confirmation button: erase through the service, then clear the Home tab."""
-        who = external_id(team_id, user_id)
-        lang = self.service.language(CHANNEL, who) or DEFAULT_LANGUAGE
-        if pressed is not None:
-            self.update(
-                client,
-                pressed.channel,
-                pressed.ts,
-                settled_message(pressed.blocks, pressed.text, pressed.label),
-            )
-        if not confirmed:
-            self.post(client, dm, text_message(st("forget_cancelled", lang)))
-            return
-        try:
-            erased = self.service.forget(CHANNEL, who)
-        except StorageWriteError as exc:
-            log.error("forget could not be saved: %s", exc)
-            self.post(client, dm, text_message(t("not_saved", lang)))
-            return
-        self.post(client, dm, text_message(st("forgotten" if erased else "forget_nothing", lang)))
-        self.publish_home(client, team_id, user_id, lang=lang)
-
-    def export(self, client: WebClient, team_id: str, user_id: str, dm: str) -> None:
-        """The user's own data (service.export) as a JSON file in the DM: a copy they can keep."""
-        who = external_id(team_id, user_id)
-        data = self.service.export(CHANNEL, who)
-        lang = self.lang_for(client, team_id, user_id)
-        if data is None:
-            self.post(client, dm, text_message(st("export_nothing", lang)))
-            return
-        uploaded = self.safely(
-            "files.upload_v2",
-            lambda: client.files_upload_v2(
-                channel=dm,
-                content=json.dumps(data, ensure_ascii=False, indent=2),
-                filename="maturity-bot-export.json",
-                title="maturity-bot-export.json",
-                initial_comment=st("export_comment", lang),
-            ),
-        )
-        if uploaded is None:
-            self.post(client, dm, text_message(st("export_failed", lang)))
+        self, client: WebClient, dm: str, replies: list[Reply], lang: str, pressed: Pressed | None
+    ) -> bool:
+        """Replies that answer no event of the user's (the pulse's invitations)."""
+        return SlackOutput(self, client, dm, lang, pressed).deliver(replies)
 
     # ---- App Home -------------------------------------------------------------------------------
     def publish_home(
@@ -350,25 +216,12 @@ class SlackChannel:
         opened = self.safely("conversations.open", lambda: client.conversations_open(users=user_id))
         return opened["channel"]["id"] if opened is not None else None
 
-    def pressed(self, body: dict[str, Any], action: dict[str, Any]) -> Pressed | None:
-        container = body.get("container") or {}
-        message = body.get("message")
-        if container.get("type") != "message" or not message:
-            return None
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        return Pressed(
-            channel=channel,
-            ts=container.get("message_ts") or message.get("ts"),
-            blocks=tuple(message.get("blocks") or ()),
-            text=message.get("text") or "",
-            label=action_label(action),
-        )
-
-    def post(self, client: WebClient, channel: str, message: SlackMessage) -> None:
-        self.safely(
+    def post(self, client: WebClient, channel: str, message: SlackMessage) -> bool:
+        posted = self.safely(
             "chat.postMessage",
             lambda: client.chat_postMessage(channel=channel, **message.as_kwargs()),
         )
+        return posted is not None
 
     def update(self, client: WebClient, channel: str, ts: str, message: SlackMessage) -> None:
         self.safely(
@@ -376,18 +229,18 @@ class SlackChannel:
             lambda: client.chat_update(channel=channel, ts=ts, **message.as_kwargs()),
         )
 
-    def upload_png(self, client: WebClient, channel: str, png: bytes, key: str, title: str) -> None:
+    def upload_png(self, client: WebClient, channel: str, png: bytes, key: str, title: str) -> bool:
         """A chart as a file in the DM (files upload v2), after the message it belongs to."""
-        self.safely(
-            "files.upload_v2",
-            lambda: client.files_upload_v2(
-                channel=channel,
-                file=png,
-                filename=f"chart-{key}.png",
-                title=title,
-                alt_txt=title,
-            ),
+        return self.upload(
+            client, channel, file=png, filename=f"chart-{key}.png", title=title, alt_txt=title
         )
+
+    def upload(self, client: WebClient, channel: str, **fields: Any) -> bool:
+        """A file in a conversation (files upload v2: `file` or `content`, `filename`, ...)."""
+        uploaded = self.safely(
+            "files.upload_v2", lambda: client.files_upload_v2(channel=channel, **fields)
+        )
+        return uploaded is not None
 
     @staticmethod
     def safely(what: str, call: Any) -> Any:
@@ -455,64 +308,14 @@ def socket_mode_handler(bolt_app: App, app_token: str) -> Any:
     return SocketModeHandler(bolt_app, app_token)
 
 
-def _required(value: SecretStr | None, name: str, prefix: str, what: str) -> str:
-    secret = value.get_secret_value().strip() if value is not None else ""
-    if not secret:
-        raise UsageError(f"{name} is not set: {what} (see .env.example and README, Slack)")
-    if prefix and not secret.startswith(prefix):
-        raise UsageError(f"{name} must start with {prefix} ({what})")
-    return secret
-
-
-def check_slack_settings(settings: Settings, *, http: bool) -> None:
-    """Refuse missing or malformed settings before anything is opened or contacted."""
-    _required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
-    if http:
-        _required(
-            settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "", "the app's signing secret"
-        )
-    else:
-        _required(settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "the app-level token")
-    checked_pulse_settings(settings)
-
-
-def checked_pulse_settings(settings: Settings) -> PulseSettings:
-    """The pulse settings, or one line naming the setting that is wrong (K below 3, a time
-    zone nobody knows): a pulse that would run on them must not start at all."""
-    from bot.pulse.service import pulse_settings
-    from flows.pulse import PulseInputError, check_timezone
-
-    try:
-        check_timezone(settings.maturity_timezone)
-    except PulseInputError:
-        raise UsageError(
-            f"MATURITY_TIMEZONE: unknown time zone {settings.maturity_timezone!r}"
-        ) from None
-    try:
-        return pulse_settings(settings)
-    except ValueError as exc:
-        raise UsageError(f"MATURITY_PULSE_MIN_RESPONSES: {exc}") from None
-
-
 def client_from_settings(
     settings: Settings, *, http: bool
 ) -> tuple[WebClient, str | None, str | None]:
     """Check the settings; returns the Web API client, the signing secret (HTTP mode) and the
     app-level token (Socket Mode)."""
-    bot_token = _required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
-    signing_secret = app_token = None
-    if http:
-        signing_secret = _required(
-            settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "", "the app's signing secret"
-        )
-    else:
-        app_token = _required(
-            settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "the app-level token"
-        )
-    api_url = settings.slack_api_url
-    if api_url and not api_url.startswith(("http://", "https://")):
-        raise UsageError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
-    return make_client(bot_token, api_url), signing_secret, app_token
+    secrets = slack_secrets(settings, http=http)
+    client = make_client(secrets.bot_token, secrets.api_url)
+    return client, secrets.signing_secret, secrets.app_token
 
 
 def checked_app(

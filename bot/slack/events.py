@@ -1,0 +1,48 @@
+"""Slack requests as neutral events: what a slash command's text, a pressed button or a
+selected option means to the core. Pure functions, so they are tested without Slack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.member import SlackMember
+from bot.slack.render import ACTION_HOME_START, unescape
+from flows.events import Event, Kind, from_payload, from_text
+
+CHANNEL = "slack"
+"""The channel name Slack users are stored under."""
+HELP_WORDS = {"", "help", "hulp"}
+FORGET_WORDS = {"forget", "vergeet"}
+EXPORT_WORDS = {"export", "exporteer"}
+PULSE_WORDS = {"pulse"}
+
+
+def external_id(team_id: str, user_id: str) -> str:
+    """The service's id for a Slack user (see bot/slack/member.py)."""
+    return SlackMember(team_id, user_id).key
+
+
+def first_word(text: str) -> str:
+    """The word after `/maturity`, which says whose command it is (the core's, forget, pulse)."""
+    return text.strip().split(" ", 1)[0].lower()
+
+
+def event_for_action(action: dict[str, Any]) -> Event:
+    """A block_actions action as a neutral event."""
+    action_id = action.get("action_id", "")
+    if action_id.startswith(ACTION_HOME_START):
+        # the Home tab names the model: start (or resume) it without the intro question
+        return Event(Kind.CHOOSE, action.get("value") or "", direct=True)
+    value = action.get("value")
+    if value is None:
+        value = (action.get("selected_option") or {}).get("value", "")
+    return from_payload(value)
+
+
+def command_event(text: str) -> Event:
+    """`/maturity start groeimodel` -> the core's `/start groeimodel`; bare `/maturity` is help."""
+    stripped = unescape(text).strip()  # Slack escapes &, < and > in a command's text too
+    if first_word(stripped) in HELP_WORDS:
+        return Event(Kind.HELP)
+    return from_text("/" + stripped.lstrip("/"))

@@ -1,0 +1,78 @@
+"""Slack as a platform of the command line (see bot/platforms.py): `maturity-bot slack`'s options
+and the checks of its settings. Imported by every command to build the parser, so it imports no
+Slack library: `bot.slack.app`, which does, is imported only when the app runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.errors import UsageError
+from bot.platforms import Platform, checked_pulse_settings
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class SlackSecrets:
+    """The checked settings the app is built from."""
+
+    bot_token: str
+    signing_secret: str | None
+    """HTTP mode only."""
+    app_token: str | None
+    """Socket Mode only."""
+    api_url: str | None
+
+
+def required(value: SecretStr | None, name: str, prefix: str, what: str) -> str:
+    secret = value.get_secret_value().strip() if value is not None else ""
+    if not secret:
+        raise UsageError(f"{name} is not set: {what} (see .env.example and README, Slack)")
+    if prefix and not secret.startswith(prefix):
+        raise UsageError(f"{name} must start with {prefix} ({what})")
+    return secret
+
+
+def slack_secrets(settings: Settings, *, http: bool) -> SlackSecrets:
+    """The settings HTTP mode or Socket Mode needs, or one line naming the first that is
+    missing or malformed (never its value)."""
+    bot_token = required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
+    signing_secret = app_token = None
+    if http:
+        signing_secret = required(
+            settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "", "the app's signing secret"
+        )
+    else:
+        app_token = required(
+            settings.slack_app_token, "SLACK_APP_TOKEN", "xapp-", "the app-level token"
+        )
+    api_url = settings.slack_api_url
+    if api_url and not api_url.startswith(("http://", "https://")):
+        raise UsageError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
+    return SlackSecrets(bot_token, signing_secret, app_token, api_url)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--http", action="store_true", help="serve HTTP at /slack/events instead")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
+    parser.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on")
+
+
+def check(settings: Settings, args: argparse.Namespace) -> None:
+    slack_secrets(settings, http=args.http)
+    checked_pulse_settings(settings)
+
+
+PLATFORM = Platform(
+    name="slack",
+    help="run the Slack app (Socket Mode)",
+    runner="bot.slack.app:run_slack",
+    add_arguments=add_arguments,
+    check=check,
+)
