@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.charts import pulse_png  # noqa: E402
 from bot.pulse.service import PulseService, PulseSettings, iso, report_json  # noqa: E402
 from bot.service import AssessmentService  # noqa: E402
-from bot.slack.app import make_client  # noqa: E402
+from bot.slack.app import SlackChannel, make_client  # noqa: E402
 from bot.slack.pacing import PacedClient, Pacer, Pacing  # noqa: E402
 from bot.slack.pulse import SlackTeamMessenger  # noqa: E402
 from bot.storage import Storage  # noqa: E402
@@ -88,7 +88,8 @@ def fan_out(members: int, scale: float, models, scan, workdir: Path) -> None:
             clock = Clock(START)
             pulse = PulseService(service, PulseSettings(), clock=clock)
             client = make_client(BOT_TOKEN, fake.api_url)
-            messenger = SlackTeamMessenger(PacedClient.like(client, Pacer(scaled)), service)
+            paced = PacedClient.like(client, Pacer(scaled))
+            messenger = SlackTeamMessenger(paced, service, SlackChannel(service))
             words = ["start", MODEL, "weekly", "tue", "10:00"]
             asyncio.run(
                 pulse.command(messenger, TEAM, "#bench", f"{TEAM_ID}:{users[0]}", words, "en")
@@ -230,7 +231,8 @@ def report_queries(members: int, rounds: int, models, scan, workdir: Path) -> No
         # matplotlib's first figure is slow
         pulse_png(pulse_chart(models[MODEL], warm.report, [], "en"))
         with FakeSlack() as fake:
-            messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
+            client = make_client(BOT_TOKEN, fake.api_url)
+            messenger = SlackTeamMessenger(client, service, SlackChannel(service))
             began = time.perf_counter()
             asyncio.run(pulse.tick(messenger, due))
             closing = time.perf_counter() - began

@@ -59,7 +59,7 @@ class ConsoleChannel(OutputChannel):
         """A terminal cannot be messaged later: reminders that fell due show at the next start."""
         now = datetime.now(UTC)
         try:
-            due = self.service.storage.claim_due_rechecks(CHANNEL, iso(now), self.user)
+            due = self.service.due_rechecks(CHANNEL, iso(now), self.user)
         except StorageWriteError:
             return  # not claimed, so not lost: they show at a start that can record them
         for _, model_id, created in due:

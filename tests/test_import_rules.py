@@ -31,18 +31,9 @@ PLATFORM_LIBRARIES = {"slack": {"slack_bolt", "slack_sdk"}, "telegram": {"telegr
 ENTRY_POINTS = {"bot.__main__"}
 """`python -m bot`: may import the command line, as the installed console script does."""
 
-KNOWN_RUNTIME_CYCLES = {
-    # bot/slack/pulse.py (the pulse engineer's) imports CHANNEL, external_id and SlackChannel
-    # from bot/slack/app.py at module level; run_slack, in app.py, builds the SlackPulse inside
-    # the function. Gone when the pulse takes those names from bot.slack.events and
-    # bot.slack.output instead, or run_slack moves to a module of its own.
-    frozenset({"bot.slack.app", "bot.slack.pulse"}),
-    # bot/telegram/pulse.py (the pulse engineer's) imports CHANNEL, TelegramChannel, UserLocks
-    # and command_word from bot/telegram/app.py at module level; build_application and
-    # run_telegram build the TelegramPulse inside the function. Gone when the pulse imports
-    # them from bot.telegram.updates, where they live.
-    frozenset({"bot.telegram.app", "bot.telegram.pulse"}),
-}
+KNOWN_RUNTIME_CYCLES: set[frozenset[str]] = set()
+"""None left: the pulse modules take their names from the platform's events, output and updates
+modules, not from the app that builds them."""
 
 
 @dataclass(frozen=True)

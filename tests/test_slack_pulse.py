@@ -21,7 +21,7 @@ import pytest
 
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack.app import EVENTS_PATH, build_app, make_client, web_app
+from bot.slack.app import EVENTS_PATH, SlackChannel, build_app, make_client, web_app
 from bot.slack.pacing import PacedClient, Pacer, Pacing
 from bot.slack.pulse import SlackPulse, SlackTeamMessenger
 from bot.storage import Storage
@@ -545,7 +545,8 @@ def seed_due_pulse(db_path, models, scan, fake: FakeSlack) -> None:
     try:
         service = AssessmentService(storage, models, scan=scan)
         pulse = PulseService(service, clock=lambda: datetime(2020, 1, 6, 12, 0, tzinfo=UTC))
-        messenger = SlackTeamMessenger(make_client(BOT_TOKEN, fake.api_url), service)
+        client = make_client(BOT_TOKEN, fake.api_url)
+        messenger = SlackTeamMessenger(client, service, SlackChannel(service))
         words = ["start", "groeimodel", "weekly", "tue"]
         reply = pulse_text(
             asyncio.run(pulse.command(messenger, TEAM, "#team-a", "T:U1", words, "en")), "en"

@@ -294,6 +294,8 @@ def build_app(
         listener_executor=executor,
     )
     channel = SlackChannel(service, pulse)
+    if pulse is not None:
+        pulse.messenger.attach(channel)  # the pulse sends through this same channel object
     app.command(SLASH_COMMAND)(ack=_ack, lazy=[channel.on_command])
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=_ack, lazy=[channel.on_action])
     app.event("message")(channel.on_message)

@@ -30,7 +30,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from bot.pulse.scheduler import PulseScheduler, waker
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack.app import CHANNEL, external_id
+from bot.slack.events import CHANNEL, external_id
 from bot.slack.member import SlackMember
 from bot.slack.pacing import PacedClient, Pacer, Pacing
 from bot.slack.render import text_message
@@ -74,17 +74,27 @@ class SlackTeamMessenger:
         page_size: int = PAGE_SIZE,
         admins: frozenset[str] = frozenset(),
     ) -> None:
-        from bot.slack.app import SlackChannel
-
+        """`slack`: the app's own SlackChannel (its DM opening, rendering and error handling),
+        given here or by `attach` when the app is built; never a second one made here."""
         self.client = client
         self.service = service
         self.admins = admins
         """Slack user ids (`U…`, or `T…:U…`) the operator allows to start and manage pulses."""
-        self.slack = slack or SlackChannel(service)
+        self._slack = slack
         self.page_size = page_size
         self._workspace: str | None = None
         self._dms: dict[str, str] = {}
         """Slack user id -> the DM's channel id: a reminder does not reopen the DM."""
+
+    def attach(self, slack: SlackChannel) -> None:
+        """Use the app's channel object (done by `build_app`)."""
+        self._slack = slack
+
+    @property
+    def slack(self) -> SlackChannel:
+        if self._slack is None:
+            raise RuntimeError("the Slack pulse messenger is not attached to an app")
+        return self._slack
 
     # ---- TeamMessenger -------------------------------------------------------------------
     async def members(self, team: str) -> list[str]:

@@ -34,7 +34,7 @@ from telegram.error import TelegramError
 
 from bot.pulse.scheduler import PulseScheduler, waker
 from bot.pulse.service import PulseService
-from bot.telegram.app import CHANNEL, TelegramChannel, UserLocks, command_word
+from bot.telegram.output import TelegramOutput, TelegramSender
 from bot.telegram.render import (
     DATA_PULSE_JOIN,
     TelegramMessage,
@@ -45,6 +45,7 @@ from bot.telegram.render import (
     toast,
 )
 from bot.telegram.texts import tt
+from bot.telegram.updates import CHANNEL, TelegramChannel, UserLocks, command_word
 from flows.i18n import DEFAULT_LANGUAGE, t
 from flows.pulse_commands import PulseHelp, Started, pulse_text
 from flows.replies import Reply
@@ -110,17 +111,23 @@ class ChatPacer:
 
 
 class TelegramTeamMessenger:
-    """The pulse core's `TeamMessenger` over the Bot API. Rendering is the channel's own
-    (`TelegramChannel.deliver`), so a pulse question looks and works like any other question."""
+    """The pulse core's `TeamMessenger` over the Bot API. It works through the app's own
+    TelegramChannel (its service and rendering: a pulse question looks and works like any other
+    question) and sends with a paced sender: a team's messages go out under the per-chat limit."""
 
     channel = CHANNEL
 
     def __init__(
-        self, bot: Any, delivery: TelegramChannel, *, concurrency: int = DM_CONCURRENCY
+        self,
+        bot: Any,
+        app_channel: TelegramChannel,
+        sender: TelegramSender,
+        *,
+        concurrency: int = DM_CONCURRENCY,
     ) -> None:
-        """`delivery`: a TelegramChannel with a ChatPacer, used only to render and send."""
         self.bot = bot
-        self.delivery = delivery
+        self.app_channel = app_channel
+        self.sender = sender
         self._slots = asyncio.Semaphore(concurrency)
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -145,12 +152,12 @@ class TelegramTeamMessenger:
         """Send the first message (the invitation or reminder) and queue the rest: the core
         learns whether the member can be reached (`SendError`: it tries again at a later tick)
         without waiting for the pacing of each chat; `drain` waits for the queued ones."""
-        service = self.delivery.service
+        service = self.app_channel.service
         lang = await asyncio.to_thread(service.language, CHANNEL, member) or DEFAULT_LANGUAGE
         chat_id, first, rest = int(member), list(replies[:1]), list(replies[1:])
         await self._slots.acquire()
         try:
-            reached = await self.delivery.deliver(self.bot, chat_id, first, lang)
+            reached = await self.output(chat_id, lang).deliver(first)
         except BaseException:
             self._slots.release()
             raise
@@ -163,7 +170,7 @@ class TelegramTeamMessenger:
 
     async def _send(self, chat_id: int, replies: list[Reply], lang: str) -> None:
         try:
-            await self.delivery.deliver(self.bot, chat_id, replies, lang)
+            await self.output(chat_id, lang).deliver(replies)
         except Exception:  # one member's trouble must not stop the others' sends
             log.exception("sending a pulse message failed")
         finally:
@@ -173,10 +180,14 @@ class TelegramTeamMessenger:
         """The team result in the group: the text, then the chart as a photo."""
         chat_id = int(team)
         for message in notices(text):
-            await self.delivery.send(self.bot, chat_id, message)
+            await self.sender.send(self.bot, chat_id, message)
         if chart_png is not None:
             title = text.split("\n", 1)[0]
-            await self.delivery.send_photo(self.bot, chat_id, chart_png, title, "pulse")
+            await self.sender.send_photo(self.bot, chat_id, chart_png, title, "pulse")
+
+    def output(self, chat_id: int, lang: str) -> TelegramOutput:
+        """A member's private chat, rendered as the app renders it, sent paced."""
+        return TelegramOutput(self.sender, self.bot, chat_id, lang)
 
     async def drain(self) -> None:
         """Wait until every queued DM is sent (or has failed)."""
@@ -216,8 +227,8 @@ class TelegramPulse:
     def attach(self, bot: Any, channel: TelegramChannel) -> None:
         """Bind to the Application's bot and update handler (done by `build_application`)."""
         self._channel = channel
-        delivery = TelegramChannel(self.pulse.service, pacer=ChatPacer(self.pace))
-        self._messenger = TelegramTeamMessenger(bot, delivery, concurrency=self.concurrency)
+        sender = TelegramSender(ChatPacer(self.pace))
+        self._messenger = TelegramTeamMessenger(bot, channel, sender, concurrency=self.concurrency)
 
     @property
     def channel(self) -> TelegramChannel:
