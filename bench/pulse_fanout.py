@@ -176,7 +176,7 @@ def fill(storage: Storage, models, members: int, rounds: int, seed: int) -> int:
                     ].id
                     for q in model.questions
                 }
-                result = stored_result(model, score(model, chosen))
+                result = stored_result(model, score(model, chosen), chosen)
                 results.append(result)
                 at = iso(due + timedelta(minutes=n % 600))
                 db.execute(

@@ -39,6 +39,15 @@ class Text(BaseModel):
         return value.strip()
 
 
+class Action(Text):
+    """A next action, in every language, with the questions whose answer it is about: an
+    action is left out of a result when those questions were already answered at or above the
+    phase the action leads to (nobody is told to write the policy they said they have)."""
+
+    addresses: tuple[str, ...] = ()
+    """Ids of the questions this action is about (empty: shown whenever its phase is next)."""
+
+
 COMPLETE = "complete"
 """The result id of a step model whose every step is done (no step may use it as its id)."""
 
@@ -60,7 +69,7 @@ class Phase(BaseModel):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
     description: Text
-    next_actions: list[Text] = Field(min_length=3)
+    next_actions: list[Action] = Field(min_length=3)
     """Stages and levels: what to do to reach the following phase (for the last phase: how to
     stay there). Steps: how to get this step done."""
     implementation: list[StepRef] = Field(default_factory=list)
@@ -87,7 +96,7 @@ class Pillar(BaseModel):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
     description: Text
-    next_actions: dict[str, list[Text]]
+    next_actions: dict[str, list[Action]]
     """Per level id (every level but the last): what lifts this pillar to the next level."""
 
 
@@ -167,9 +176,30 @@ class MaturityModel(BaseModel):
             self._check_steps()
         else:
             self._check_phased()
+        self._check_addresses()
         if all(q.skippable for q in self.questions):
             raise ValueError("questions: at least one question must not be skippable")
         return self
+
+    def _check_addresses(self) -> None:
+        """An action may only name questions of this model (of its own pillar, for pillars)."""
+        question_pillar = {q.id: q.pillar for q in self.questions}
+        places = [(f"phases ({p.id}).next_actions", p.next_actions, None) for p in self.phases]
+        for pillar in self.pillars:
+            for level, actions in pillar.next_actions.items():
+                places.append((f"pillars ({pillar.id}).next_actions.{level}", actions, pillar.id))
+        for where, actions, pillar_id in places:
+            for ai, action in enumerate(actions):
+                for question_id in action.addresses:
+                    if question_id not in question_pillar:
+                        raise ValueError(
+                            f"{where}[{ai}].addresses: unknown question '{question_id}'"
+                        )
+                    if pillar_id is not None and question_pillar[question_id] != pillar_id:
+                        raise ValueError(
+                            f"{where}[{ai}].addresses: '{question_id}' is not a question of "
+                            f"pillar '{pillar_id}'"
+                        )
 
     def _check_phased(self) -> None:
         """Stage and pillar models: every option points at a phase, in rising order."""

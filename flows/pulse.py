@@ -334,7 +334,7 @@ def report_json(report: RoundReport) -> dict:
         "median_index": report.median_index,
         "pillar_averages": [list(p) for p in report.pillar_averages],
         "change": report.change,
-        "top_actions": [a.model_dump() for a in report.top_actions],
+        "top_actions": [{"nl": a.nl, "en": a.en} for a in report.top_actions],
     }
 
 

@@ -6,12 +6,12 @@ user's current language, and the same card builder serves the fresh and the stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from flows.events import payload_model, payload_remind
 from flows.i18n import t
-from flows.model_schema import COMPLETE, MaturityModel
+from flows.model_schema import COMPLETE, Action, MaturityModel
 from flows.replies import ChartSpec, Choice, ResultCard, Section
 from flows.scan import SCAN_ID
 from flows.scoring import Score
@@ -35,6 +35,9 @@ class StoredResult:
     """Quick scan: (step model id, step id) to take next."""
     disagreement: tuple[str, str, str] | None = None
     """Quick scan: (most advanced model, least advanced model, question id that differs most)."""
+    answer_levels: dict[str, int] = field(default_factory=dict)
+    """Stage and pillar models: question id -> the phase index its answer points at, so the
+    card can leave out next actions the organisation has already done."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -53,6 +56,7 @@ class StoredResult:
             placements=dict(data.get("placements") or {}),
             next_step=tuple(data["next_step"]) if data.get("next_step") else None,
             disagreement=tuple(data["disagreement"]) if data.get("disagreement") else None,
+            answer_levels=dict(data.get("answer_levels") or {}),
         )
 
 
@@ -77,7 +81,30 @@ def phase_name(model: MaturityModel, phase_id: str, lang: str) -> str:
     return model.phases[model.phase_index(phase_id)].name.get(lang)
 
 
-def stored_result(model: MaturityModel, score: Score) -> StoredResult:
+def answer_levels(model: MaturityModel, answers: Mapping[str, str | None]) -> dict[str, int]:
+    """Question id -> the phase index of its answer (skipped questions left out)."""
+    levels = {}
+    for question in model.questions:
+        option_id = answers.get(question.id)
+        option = next((o for o in question.options if o.id == option_id), None)
+        if option is not None and option.phase is not None:
+            levels[question.id] = model.phase_index(option.phase)
+    return levels
+
+
+def still_to_do(actions: Sequence[Action], levels: Mapping[str, int], target: int) -> list[Action]:
+    """The actions not done yet: an action whose questions were all answered at or above the
+    phase it leads to (`target`) is already done; an action about no question always stays."""
+    return [
+        action
+        for action in actions
+        if not action.addresses or not all(levels.get(q, -1) >= target for q in action.addresses)
+    ]
+
+
+def stored_result(
+    model: MaturityModel, score: Score, answers: Mapping[str, str | None] | None = None
+) -> StoredResult:
     phases = model.phases
     return StoredResult(
         phase_id=phase_or_complete(model, score.phase_index),
@@ -91,6 +118,7 @@ def stored_result(model: MaturityModel, score: Score) -> StoredResult:
         pillar_levels={p.pillar_id: phases[p.level_index].id for p in score.pillars},
         track_steps={track: phase_or_complete(model, i) for track, i in score.tracks},
         exit_moment=score.exit_moment,
+        answer_levels=answer_levels(model, answers) if answers and model.kind != "steps" else {},
     )
 
 
@@ -127,6 +155,15 @@ def result_card(
     if model.kind == "stages":
         if low == high:
             explanation.append(t("result_spread_narrow", lang))
+        elif model.phase_index(high) <= index:  # reached the top of the range: nobody is further
+            explanation.append(
+                t(
+                    "result_spread_top",
+                    lang,
+                    low=phases[model.phase_index(low)].name.get(lang),
+                    high=phases[model.phase_index(high)].name.get(lang),
+                )
+            )
         else:
             explanation.append(
                 t(
@@ -185,7 +222,12 @@ def result_card(
                             pillar=pillar.name.get(lang),
                             level=phases[index + 1].name.get(lang),
                         ),
-                        tuple(a.get(lang) for a in pillar.next_actions[level_id]),
+                        tuple(
+                            a.get(lang)
+                            for a in still_to_do(
+                                pillar.next_actions[level_id], result.answer_levels, index + 1
+                            )
+                        ),
                     )
                 )
         chart = ChartSpec(
@@ -200,7 +242,10 @@ def result_card(
         header = t("result_next_header", lang, phase=phases[index + 1].name.get(lang))
     else:
         header = t("result_keep_header", lang)
-    sections.append(Section(header, tuple(a.get(lang) for a in phase.next_actions)))
+    actions = phase.next_actions
+    if index < len(phases) - 1:
+        actions = still_to_do(actions, result.answer_levels, index + 1)
+    sections.append(Section(header, tuple(a.get(lang) for a in actions)))
     follow_up: tuple[Choice, ...] = ()
     if catalog is not None and phase.implementation:
         lines = []

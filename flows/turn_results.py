@@ -26,7 +26,7 @@ class ResultsMixin(TurnBase):
                     model, self.engine.models, score_scan(model, self.engine.models, self.answers)
                 )
             else:
-                result = stored_result(model, score(model, self.answers))
+                result = stored_result(model, score(model, self.answers), self.answers)
         except NotEnoughAnswers:
             self.say("all_skipped", error=True)
             return
