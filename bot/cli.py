@@ -191,7 +191,9 @@ def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
                 "phase": {lang: phase_name(model, phase_id, lang) for lang in LANGUAGES},
                 "phase_number": index + 1,
                 "pillar_levels": past.result.pillar_levels,
-                "next_actions": [{"nl": a.nl, "en": a.en} for a in phase.next_actions] if phase else [],
+                "next_actions": (
+                    [{"nl": a.nl, "en": a.en} for a in phase.next_actions] if phase else []
+                ),
             }
         )
     if args.json:
