@@ -164,4 +164,4 @@ def test_menu_without_model_and_quit(tmp_path, models):
     assert "Kies een model" in run.stdout
     for model in models.values():
         assert model.name.nl in run.stdout
-    assert "/back" in run.stdout
+    assert "/terug" in run.stdout and "/back" not in run.stdout  # Dutch commands in Dutch

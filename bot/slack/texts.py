@@ -18,7 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "help_note": {
         "nl": "In Slack typ je een opdracht als /maturity gevolgd door het woord "
-        "(/maturity back, /maturity stop), of je gebruikt de knoppen onder een vraag. "
+        "(/maturity terug, /maturity stop), of je gebruikt de knoppen onder een vraag. "
         "/maturity forget verwijdert alles wat over jou bewaard is; "
         "/maturity export stuurt je daar een kopie van. "
         "/maturity pulse, getypt in het kanaal van een team, start een pulse voor dat team.",

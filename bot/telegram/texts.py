@@ -17,7 +17,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "private_button": {"nl": "Privégesprek openen", "en": "Open a private chat"},
     "text_only": {
-        "nl": "Ik begrijp tekst en knoppen. Typ /help voor wat ik kan.",
+        "nl": "Ik begrijp tekst en knoppen. Typ /hulp voor wat ik kan.",
         "en": "I understand text and buttons. Type /help to see what I can do.",
     },
     "help_note": {
