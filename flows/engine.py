@@ -167,6 +167,9 @@ TRANSITIONS = [
     _t("back", "reviewing", "asking", after="ask_current"),
     _t("back", "result", after="say_back_after_result"),
     _t("back", "*", after="say_nothing_to_do"),
+    # a failed go/no-go step (the exit moment): the advice now, without the plan questions
+    _t("finish_now", "asking", "result", conditions="exit_moment_applies", after="finish"),
+    _t("finish_now", "*", after="say_nothing_to_do"),
     # pausing and coming back
     _t("stop", ACTIVE, "idle", after="pause"),
     _t("stop", "*", after="say_nothing_to_do"),

@@ -41,6 +41,8 @@ class Kind(StrEnum):
     INITIATIVES = "initiatives"
     REMIND = "remind"
     """Remind me to redo a model: value "<model id> <months>" (or just "<months>")."""
+    FINISH_NOW = "finish_now"
+    """Stop at a failed go/no-go step (the exit moment) and see the advice, skipping the rest."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ COMMANDS: dict[str, Kind] = {
     "resultaat": Kind.RESULT,
     "history": Kind.HISTORY,
     "geschiedenis": Kind.HISTORY,
+    "finish_now": Kind.FINISH_NOW,
+    "advice": Kind.FINISH_NOW,
+    "advies": Kind.FINISH_NOW,
 }
 
 

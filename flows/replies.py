@@ -118,7 +118,7 @@ def plain_text(reply: Reply) -> str:
         if reply.help:
             lines.append(f"({reply.help})")
         lines += [f"  {i}. {c.label}" for i, c in enumerate(reply.choices, 1)]
-        lines += [f"  {c.label}: /skip" for c in reply.extra_choices]
+        lines += [f"  {c.label}: {command_for(c.payload)}" for c in reply.extra_choices]
         return "\n".join(lines)
     if isinstance(reply, Answered):
         return f"✓ {reply.text}"

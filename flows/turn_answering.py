@@ -75,7 +75,19 @@ class AnsweringMixin(ResultsMixin):
 
     def store_and_next(self) -> None:
         self.store_answer()
+        if self.exit_moment_reached():
+            self.say("exit_moment_offer")  # the questions after it carry the stop button
         self.ask_next()
+
+    def exit_moment_reached(self) -> bool:
+        """The answer just stored completed a failed exit moment (said once, right then)."""
+        question = self.question()
+        model = self.model()
+        return (
+            question is not None
+            and self.exit_moment_applies()
+            and question.step == model.phases[0].id
+        )
 
     def store_and_finish(self) -> None:
         self.store_answer()

@@ -16,6 +16,7 @@ from flows.i18n import t
 from flows.model_schema import MaturityModel, Option, Question
 from flows.replies import Ask, Choice, Reply, Say
 from flows.scan import QuickScan
+from flows.scoring import done_steps
 
 if TYPE_CHECKING:
     from flows.engine import Engine
@@ -79,9 +80,11 @@ class TurnBase:
         model = self.model()
         lang = self.language
         aid = self.conv.assessment_id
-        extra = ()
+        extra: tuple[Choice, ...] = ()
         if question.skippable:
             extra = (Choice(t("skip_button", lang), payload_command(Kind.SKIP)),)
+        if self.exit_moment_applies():
+            extra += (Choice(t("exit_moment_stop_button", lang), payload_command(Kind.FINISH_NOW)),)
         self.replies.append(
             Ask(
                 assessment_id=aid,
@@ -101,6 +104,17 @@ class TurnBase:
                 extra_choices=extra,
             )
         )
+
+    def exit_moment_applies(self) -> bool:
+        """A step model whose first step is a go/no-go, answered in full and not done: the
+        plan questions after it can wait until the organisation is ready."""
+        model = self.model()
+        if getattr(model, "kind", None) != "steps" or not model.phases[0].exit_moment:
+            return False
+        gate = [q for q in model.questions if q.step == model.phases[0].id]
+        if not all(self.answers.get(q.id) is not None for q in gate):
+            return False
+        return model.phases[0].id not in done_steps(model, self.answers)
 
     def ask_again(self) -> None:
         """After a message that interrupts an assessment, show the open question again."""

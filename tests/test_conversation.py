@@ -190,3 +190,34 @@ def test_every_event_in_every_state_is_answered(service, kind):
             chat.type(line)
         replies = chat.send(Event(kind, "groeimodel" if kind is Kind.CHOOSE else None))
         assert replies, (kind, setup)
+
+
+def test_a_failed_exit_moment_offers_to_stop_before_the_plan_questions(service, models):
+    model = models["social-strategy"]
+    gate = [q for q in model.questions if q.step == model.phases[0].id]
+    chat = Chat(service)
+    chat.start(model.id)
+    for _ in gate:  # "not ready" everywhere
+        chat.press(chat.question.choices[0].payload)
+    assert "exit moment" in chat.texts()
+    question = chat.question
+    assert question.question_id not in {q.id for q in gate}  # the plan questions come next
+    stop = next(c for c in question.extra_choices if "Stop here" in c.label)
+    chat.press(stop.payload)
+    assert chat.result.phase_id == model.phases[0].id
+    answered = {q for _, q, _ in stored_answers(service.storage)}
+    assert answered == {q.id for q in gate}  # the plan was not asked
+
+
+def test_the_exit_moment_is_not_offered_when_the_organisation_is_ready(service, models):
+    model = models["social-strategy"]
+    chat = Chat(service, lang="nl")
+    chat.start(model.id)
+    for q in model.questions:
+        if q.step != model.phases[0].id:
+            break
+        chat.press(chat.question.choices[-1].payload)  # ready
+    assert "uitstapmoment" not in chat.texts().lower()
+    assert not any("Stop hier" in c.label for c in chat.question.extra_choices)
+    chat.type("/advies")  # typed anyway: nothing is finished early
+    assert chat.result is None
