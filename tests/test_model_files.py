@@ -178,3 +178,50 @@ def test_broken_model_stops_start_up_with_a_message(model_copy, monkeypatch, cap
     assert main(["models"]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "phases[0]" in err and "name.nl" in err
+
+
+# ---- Altimeter (issue 11: a diagnosis people recognise) ------------------------------------------
+def test_altimeter_every_question_starts_with_a_true_answer_for_a_beginner(models):
+    """An organisation that has not started has a true answer everywhere, in the first phase."""
+    model = models["altimeter"]
+    for question in model.questions:
+        assert question.options[0].phase == model.phases[0].id, question.id
+
+
+def test_altimeter_uncoordinated_departments_rank_no_higher_than_one_team(models):
+    """Departments each on their own, nobody coordinating: Presence, like 'one team runs the
+    accounts'; collaboration is Engagement and a coordinating structure Formalized."""
+    model = models["altimeter"]
+    structure = {o.id: model.phase_index(o.phase) for o in model.question("structure").options}
+    assert structure["c"] == structure["b"] == model.phase_index("presence")
+    assert structure["collab"] == model.phase_index("engagement")
+    assert structure["d"] == model.phase_index("formalized")
+
+
+def test_altimeter_actions_cover_every_question_with_a_rung_at_the_next_phase(models):
+    """Whatever holds an organisation in a phase, some next action of that phase is about it."""
+    model = models["altimeter"]
+    for index, phase in enumerate(model.phases[:-1]):
+        target = model.phases[index + 1].id
+        addressed = {q for action in phase.next_actions for q in action.addresses}
+        for question in model.questions:
+            if any(o.phase == target for o in question.options):
+                assert question.id in addressed, (phase.id, question.id)
+
+
+def test_altimeter_an_organisation_with_a_sponsor_is_not_told_to_find_one(models):
+    from flows.results import result_card, stored_result
+    from flows.scoring import score
+
+    model = models["altimeter"]
+    answers = {
+        q.id: [o.id for o in q.options if o.phase == "engagement"][-1] for q in model.questions
+    }
+    answers["sponsor"] = "d"  # an executive is the official sponsor
+    result = stored_result(model, score(model, answers), answers)
+    assert result.phase_id == "engagement"
+    card = result_card(model, result, "en", "a1")
+    shown = {line for section in card.sections for line in section.lines}
+    sponsor_actions = [a.en for a in model.phases[2].next_actions if a.addresses == ("sponsor",)]
+    assert sponsor_actions and not shown & set(sponsor_actions)
+    assert model.phases[2].next_actions[1].en in shown  # the programme is still to do
