@@ -30,8 +30,15 @@ class ReviewingMixin(TurnBase):
             elif self.answers[question.id] is None:
                 answer = t("review_skipped", self.language)
             else:
-                option = next(o for o in question.options if o.id == self.answers[question.id])
-                answer = option.label.get(self.language)
+                option = next(
+                    (o for o in question.options if o.id == self.answers[question.id]), None
+                )
+                # an answer whose option a newer model file no longer has: ask it again
+                answer = (
+                    option.label.get(self.language)
+                    if option
+                    else t("review_unanswered", self.language)
+                )
             label = t(
                 "review_line",
                 self.language,
