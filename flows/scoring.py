@@ -200,7 +200,7 @@ def score_steps(model: MaturityModel, answers: Mapping[str, str | None]) -> Scor
             for q in model.questions
             if q.step in open_ids
             and answers.get(q.id) is not None
-            and not next(o for o in q.options if o.id == answers[q.id]).done
+            and any(o.id == answers[q.id] and not o.done for o in q.options)
         )
     return Score(
         phase_index=current,
