@@ -19,8 +19,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "help_note": {
         "nl": "In Slack typ je een opdracht als /maturity gevolgd door het woord "
         "(/maturity terug, /maturity stop), of je gebruikt de knoppen onder een vraag. "
-        "/maturity forget verwijdert alles wat over jou bewaard is; "
-        "/maturity export stuurt je daar een kopie van. "
+        "/maturity vergeet verwijdert alles wat over jou bewaard is; "
+        "/maturity exporteer stuurt je daar een kopie van. "
         "/maturity pulse, getypt in het kanaal van een team, start een pulse voor dat team.",
         "en": "In Slack you type a command as /maturity followed by the word "
         "(/maturity back, /maturity stop), or use the buttons under a question. "
@@ -55,14 +55,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "pulse_not_admin": {
         "nl": "Alleen een beheerder of eigenaar van de workspace, de maker van dit kanaal of een "
         "pulsebeheerder die de beheerder van de bot heeft ingesteld, mag hier een pulse starten; "
-        "daarna mag ook wie hem startte hem wijzigen, pauzeren, stoppen of exporteren. Vraag een "
-        "van hen; /maturity pulse status mag iedereen bekijken.",
+        "daarna mag ook degene die hem heeft gestart hem wijzigen, pauzeren, stoppen of "
+        "exporteren. Vraag een van hen; /maturity pulse status mag iedereen bekijken.",
         "en": "Only a workspace admin or owner, the creator of this channel, or a pulse admin set "
         "by the bot's operator may start a pulse here; after that, whoever started it may also "
         "change, pause, stop or export it. Ask one of them; anyone may see /maturity pulse status.",
     },
     "pulse_unavailable": {
-        "nl": "Pulse-checks draaien niet in deze installatie van de bot.",
+        "nl": "De pulse is in deze installatie van de bot niet beschikbaar.",
         "en": "Pulse checks are not running in this installation of the bot.",
     },
     "home_title": {"nl": "Maturity Bot", "en": "Maturity Bot"},

@@ -17,12 +17,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "private_button": {"nl": "Privégesprek openen", "en": "Open a private chat"},
     "text_only": {
-        "nl": "Ik begrijp tekst en knoppen. Typ /hulp voor wat ik kan.",
+        "nl": "Ik begrijp tekst en knoppen. Typ /hulp om te zien wat ik kan.",
         "en": "I understand text and buttons. Type /help to see what I can do.",
     },
     "help_note": {
         "nl": "Onder elke vraag staan knoppen; een nummer typen werkt ook. "
-        "/forget verwijdert alles wat over jou bewaard is; /export stuurt je daar een kopie "
+        "/vergeet verwijdert alles wat over jou bewaard is; /exporteer stuurt je daar een kopie "
         "van. In een groep start een beheerder met /pulse een teampulse.",
         "en": "Each question has buttons; typing a number works too. "
         "/forget deletes everything stored about you; /export sends you a copy of it. "
@@ -104,7 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your initiatives in the Groundswell matrix",
     },
     "cmd_remind": {
-        "nl": "Herinnering om opnieuw te meten (/remind model 1|3|6)",
+        "nl": "Herinnering om opnieuw te meten (/herinner model 1|3|6)",
         "en": "A reminder to measure again (/remind model 1|3|6)",
     },
     "cmd_pulse": {
