@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from bot.service import AssessmentService
 from bot.storage import Storage
 from flows.events import from_payload, from_text
+from flows.text import clean_text
 from tests.helpers import Chat, stored_answers
 
 junk_text = st.one_of(
@@ -75,9 +76,11 @@ def test_non_numeric_junk_in_a_question_stores_nothing(models, text):
     chat.start("groeimodel")
     question = models["groeimodel"].questions[0]
     labels = {o.label.get(lang).lower() for o in question.options for lang in ("nl", "en")}
-    cleaned = text.strip().rstrip(".").strip().lower()
+    typed = clean_text(text)  # what the bot reads: escapes and control characters removed
+    cleaned = typed.strip().rstrip(".").strip().lower()
     if (
-        text.startswith("/")
+        (typed.strip().isascii() and typed.strip().isdigit())
+        or typed.strip().startswith("/")
         or (len(cleaned) >= 3 and any(label.startswith(cleaned) for label in labels))
         or cleaned in labels
     ):
