@@ -93,11 +93,23 @@ def load_models(directory: Path | str | None = None) -> dict[str, MaturityModel]
 
 
 def _check_references(models: dict[str, MaturityModel], origin: dict[str, str]) -> None:
-    """Maturity phases name implementation steps in other files: those must exist."""
+    """Maturity phases (and pillars, per level) name implementation steps in other files:
+    those must exist, and a pillar's levels must be levels of its model."""
     for model in models.values():
-        for pi, phase in enumerate(model.phases):
-            for ri, ref in enumerate(phase.implementation):
-                field = f"phases[{pi}] ({phase.id}).implementation[{ri}]"
+        places = [
+            (f"phases[{pi}] ({phase.id}).implementation", phase.implementation)
+            for pi, phase in enumerate(model.phases)
+        ]
+        level_ids = {p.id for p in model.phases}
+        for pi, pillar in enumerate(model.pillars):
+            for level_id, refs in pillar.implementation.items():
+                where = f"pillars[{pi}] ({pillar.id}).implementation.{level_id}"
+                if level_id not in level_ids:
+                    raise ModelFileError(origin[model.id], where, f"unknown level '{level_id}'")
+                places.append((where, refs))
+        for where, refs in places:
+            for ri, ref in enumerate(refs):
+                field = f"{where}[{ri}]"
                 target = models.get(ref.model)
                 if target is None or target.kind != "steps":
                     raise ModelFileError(

@@ -98,6 +98,18 @@ class Pillar(BaseModel):
     description: Text
     next_actions: dict[str, list[Action]]
     """Per level id (every level but the last): what lifts this pillar to the next level."""
+    implementation: dict[str, list[StepRef]] = Field(default_factory=dict)
+    """Per level id (optional): implementation steps that fit when this pillar is the one
+    holding the organisation back at that level; without them the level's own steps apply.
+    The levels and the steps are checked at load time, like a phase's implementation."""
+
+    @field_validator("implementation")
+    @classmethod
+    def _no_empty_level(cls, value: dict[str, list[StepRef]]) -> dict[str, list[StepRef]]:
+        empty = sorted(level for level, refs in value.items() if not refs)
+        if empty:
+            raise ValueError(f"no steps for level(s) {empty}; leave a level out instead")
+        return value
 
 
 class Option(BaseModel):

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from flows.events import payload_model, payload_remind
 from flows.i18n import t
-from flows.model_schema import COMPLETE, Action, MaturityModel
+from flows.model_schema import COMPLETE, Action, MaturityModel, Pillar, StepRef
 from flows.replies import ChartSpec, Choice, ResultCard, Section
 from flows.scan import SCAN_ID
 from flows.scoring import Score
@@ -133,7 +133,13 @@ def result_card(
     assessment_id: str,
     catalog: Mapping[str, MaturityModel] | None = None,
 ) -> ResultCard:
-    """The card for a stored result; `catalog` (all models) lets it name implementation steps."""
+    """The card for a stored result; `catalog` (all models) lets it name implementation steps.
+
+    Pillar models: when the pillars are level, the level's own description, actions and
+    implementation steps describe the organisation. When they are not, the card describes the
+    profile instead: which pillars hold the organisation back and how far the others are ahead,
+    the next actions of the lagging pillars only, and the implementation steps that fit them.
+    """
     if model.kind == "steps":
         return step_card(model, result, lang, assessment_id)
     phases = model.phases
@@ -143,6 +149,15 @@ def result_card(
     percent = round(model.scoring.threshold * 100)
     summary_key = "result_level_line" if model.kind == "pillars" else "result_phase_line"
     summary = t(summary_key, lang, phase=phase.name.get(lang), number=index + 1, total=len(phases))
+
+    levels = pillar_level_indices(model, result) if model.kind == "pillars" else {}
+    lagging = [p for p in model.pillars if levels.get(p.id) == index]
+    uneven = bool(lagging) and any(level > index for level in levels.values())
+    lagging_names = join_words([p.name.get(lang) for p in lagging], lang)
+    if uneven:
+        summary += " " + pillar_profile(model, levels, lagging, index, lang)
+    else:
+        summary += " " + phase.description.get(lang)
 
     explanation = [
         t(
@@ -176,7 +191,7 @@ def result_card(
     else:
         gap = model.phase_index(high) - model.phase_index(low)
         if gap:
-            explanation.append(t("result_imbalance", lang, levels=gap))
+            explanation.append(t("result_imbalance", lang, levels=level_count(gap, lang)))
     if result.skipped:
         explanation.append(t("result_skipped", lang, count=result.skipped))
 
@@ -197,14 +212,25 @@ def result_card(
                 )
             )
     if held_lines:
-        sections.append(Section(t("result_held_back_header", lang), tuple(held_lines)))
+        if uneven:
+            held_header = t(
+                "result_held_back_pillars_header",
+                lang,
+                pillars=lagging_names,
+                level=phase.name.get(lang),
+            )
+        elif model.kind == "pillars":
+            held_header = t("result_held_back_level_header", lang)
+        else:
+            held_header = t("result_held_back_header", lang)
+        sections.append(Section(held_header, tuple(held_lines)))
 
     pillar_levels: list[tuple[str, str, int, int]] = []
     chart = None
+    pillar_advice = False
     if model.kind == "pillars":
         for pillar in model.pillars:
-            level_id = result.pillar_levels.get(pillar.id, phases[0].id)
-            level_index = model.phase_index(level_id)
+            level_index = levels[pillar.id]
             pillar_levels.append(
                 (
                     pillar.name.get(lang),
@@ -214,22 +240,25 @@ def result_card(
                 )
             )
             if level_index == index and index < len(phases) - 1:
-                sections.append(
-                    Section(
-                        t(
-                            "result_pillar_actions_header",
-                            lang,
-                            pillar=pillar.name.get(lang),
-                            level=phases[index + 1].name.get(lang),
-                        ),
-                        tuple(
-                            a.get(lang)
-                            for a in still_to_do(
-                                pillar.next_actions[level_id], result.answer_levels, index + 1
-                            )
-                        ),
+                lines = tuple(
+                    a.get(lang)
+                    for a in still_to_do(
+                        pillar.next_actions[phase.id], result.answer_levels, index + 1
                     )
                 )
+                if lines:
+                    pillar_advice = True
+                    sections.append(
+                        Section(
+                            t(
+                                "result_pillar_actions_header",
+                                lang,
+                                pillar=pillar.name.get(lang),
+                                level=phases[index + 1].name.get(lang),
+                            ),
+                            lines,
+                        )
+                    )
         chart = ChartSpec(
             title=t("result_chart_caption", lang, model=name),
             labels=tuple(p[0] for p in pillar_levels),
@@ -238,22 +267,35 @@ def result_card(
             key=assessment_id,
         )
 
-    if index < len(phases) - 1:
-        header = t("result_next_header", lang, phase=phases[index + 1].name.get(lang))
-    else:
-        header = t("result_keep_header", lang)
-    actions = phase.next_actions
-    if index < len(phases) - 1:
-        actions = still_to_do(actions, result.answer_levels, index + 1)
-    sections.append(Section(header, tuple(a.get(lang) for a in actions)))
+    # The level's own actions describe an organisation whose pillars are level; with uneven
+    # pillars they would be advice for pillars that are already past it.
+    if not (uneven and pillar_advice):
+        if index < len(phases) - 1:
+            header = t("result_next_header", lang, phase=phases[index + 1].name.get(lang))
+        else:
+            header = t("result_keep_header", lang)
+        actions = phase.next_actions
+        if index < len(phases) - 1:
+            actions = still_to_do(actions, result.answer_levels, index + 1)
+        sections.append(Section(header, tuple(a.get(lang) for a in actions)))
+
+    refs = list(phase.implementation)
+    implementation_header = t("result_implementation_header", lang)
+    if uneven:
+        pillar_refs = [ref for p in lagging for ref in p.implementation.get(phase.id, ())]
+        if pillar_refs:
+            refs = pillar_refs
+            implementation_header = t(
+                "result_pillar_implementation_header", lang, pillars=lagging_names
+            )
     follow_up: tuple[Choice, ...] = ()
-    if catalog is not None and phase.implementation:
+    if catalog is not None and refs:
         lines = []
-        for ref in phase.implementation:
-            target = catalog.get(ref.model)
+        for model_id, step_ids in merged_steps(refs).items():
+            target = catalog.get(model_id)
             if target is None:
                 continue
-            steps = ", ".join(phase_name(target, step, lang) for step in ref.steps)
+            steps = ", ".join(phase_name(target, step, lang) for step in step_ids)
             lines.append(
                 t("result_implementation_line", lang, model=target.name.get(lang), steps=steps)
             )
@@ -264,7 +306,7 @@ def result_card(
                 ),
             )
         if lines:
-            sections.append(Section(t("result_implementation_header", lang), tuple(lines)))
+            sections.append(Section(implementation_header, tuple(lines)))
     follow_up += tuple(
         Choice(t("recheck_button", lang, months=months), payload_remind(model.id, months))
         for months in (1, 3, 6)
@@ -276,7 +318,7 @@ def result_card(
         phase_id=phase.id,
         phase_name=phase.name.get(lang),
         title=t("result_title", lang, model=name, phase=phase.name.get(lang)),
-        summary=summary + " " + phase.description.get(lang),
+        summary=summary,
         explanation=tuple(explanation),
         sections=tuple(sections),
         footer=t("result_footer", lang),
@@ -284,6 +326,83 @@ def result_card(
         chart=chart,
         follow_up=follow_up,
     )
+
+
+def pillar_level_indices(model: MaturityModel, result: StoredResult) -> dict[str, int]:
+    """Pillar id -> its level index; a pillar missing from the stored result sits at the
+    overall level (the weakest), which it cannot be below."""
+    levels = {}
+    for pillar in model.pillars:
+        level_id = result.pillar_levels.get(pillar.id, result.phase_id)
+        known = any(p.id == level_id for p in model.phases)
+        levels[pillar.id] = model.phase_index(level_id if known else result.phase_id)
+    return levels
+
+
+def pillar_profile(
+    model: MaturityModel,
+    levels: Mapping[str, int],
+    lagging: Sequence[Pillar],
+    index: int,
+    lang: str,
+) -> str:
+    """The profile in words: which pillars hold the organisation back at level `index`, and
+    how many levels higher the others are (grouped by level, lowest first)."""
+    phases = model.phases
+    higher = sorted({level for level in levels.values() if level > index})
+    groups = []
+    for position, level in enumerate(higher):
+        members = [p for p in model.pillars if levels[p.id] == level]
+        if position == len(higher) - 1 and len(members) > 1:
+            who = t("result_profile_other_pillars", lang, count=count_word(len(members), lang))
+        else:
+            who = join_words([p.name.get(lang) for p in members], lang)
+        groups.append(
+            t(
+                "result_profile_group_one" if len(members) == 1 else "result_profile_group_many",
+                lang,
+                who=who,
+                levels=level_count(level - index, lang),
+                level=phases[level].name.get(lang),
+            )
+        )
+    many = len(lagging) > 1
+    sentence = t(
+        "result_profile_lagging_many" if many else "result_profile_lagging_one",
+        lang,
+        pillars=join_words([p.name.get(lang) for p in lagging], lang),
+        level=phases[index].name.get(lang),
+        others=join_words(groups, lang),
+    )
+    advice = t("result_profile_advice_many" if many else "result_profile_advice_one", lang)
+    return f"{sentence} {advice}"
+
+
+def level_count(count: int, lang: str) -> str:
+    """'1 level', '2 levels' ('1 niveau', '2 niveaus')."""
+    return t("levels_one", lang) if count == 1 else t("levels_many", lang, count=count)
+
+
+def count_word(count: int, lang: str) -> str:
+    """A small number in words ('four', 'vier'); larger ones as digits."""
+    words = t("count_words", lang).split("|")
+    return words[count] if 0 <= count < len(words) else str(count)
+
+
+def join_words(items: Sequence[str], lang: str) -> str:
+    """'A', 'A and B', 'A, B and C' ('A, B en C')."""
+    if len(items) <= 1:
+        return "".join(items)
+    return t("list_and", lang, items=", ".join(items[:-1]), last=items[-1])
+
+
+def merged_steps(refs: Sequence[StepRef]) -> dict[str, list[str]]:
+    """Step references per implementation model, in order, each step once."""
+    merged: dict[str, list[str]] = {}
+    for ref in refs:
+        steps = merged.setdefault(ref.model, [])
+        steps += [step for step in ref.steps if step not in steps]
+    return merged
 
 
 def step_card(
