@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass, field
 
 from flows.events import payload_model, payload_remind
 from flows.i18n import t
-from flows.model_schema import COMPLETE, Action, MaturityModel, Pillar, StepRef
+from flows.model_schema import COMPLETE, Action, MaturityModel
+from flows.pillar_results import (
+    join_words,
+    level_count,
+    merged_steps,
+    pillar_level_indices,
+    pillar_profile,
+)
 from flows.replies import ChartSpec, Choice, ResultCard, Section
 from flows.scan import SCAN_ID
 from flows.scoring import Score
@@ -141,6 +148,8 @@ def result_card(
     the next actions of the lagging pillars only, and the implementation steps that fit them.
     """
     if model.kind == "steps":
+        from flows.step_results import step_card  # it builds on this module
+
         return step_card(model, result, lang, assessment_id)
     phases = model.phases
     index = model.phase_index(result.phase_id)
@@ -325,168 +334,4 @@ def result_card(
         pillar_levels=tuple(pillar_levels),
         chart=chart,
         follow_up=follow_up,
-    )
-
-
-def pillar_level_indices(model: MaturityModel, result: StoredResult) -> dict[str, int]:
-    """Pillar id -> its level index; a pillar missing from the stored result sits at the
-    overall level (the weakest), which it cannot be below."""
-    levels = {}
-    for pillar in model.pillars:
-        level_id = result.pillar_levels.get(pillar.id, result.phase_id)
-        known = any(p.id == level_id for p in model.phases)
-        levels[pillar.id] = model.phase_index(level_id if known else result.phase_id)
-    return levels
-
-
-def pillar_profile(
-    model: MaturityModel,
-    levels: Mapping[str, int],
-    lagging: Sequence[Pillar],
-    index: int,
-    lang: str,
-) -> str:
-    """The profile in words: which pillars hold the organisation back at level `index`, and
-    how many levels higher the others are (grouped by level, lowest first)."""
-    phases = model.phases
-    higher = sorted({level for level in levels.values() if level > index})
-    groups = []
-    for position, level in enumerate(higher):
-        members = [p for p in model.pillars if levels[p.id] == level]
-        if position == len(higher) - 1 and len(members) > 1:
-            who = t("result_profile_other_pillars", lang, count=count_word(len(members), lang))
-        else:
-            who = join_words([p.name.get(lang) for p in members], lang)
-        groups.append(
-            t(
-                "result_profile_group_one" if len(members) == 1 else "result_profile_group_many",
-                lang,
-                who=who,
-                levels=level_count(level - index, lang),
-                level=phases[level].name.get(lang),
-            )
-        )
-    many = len(lagging) > 1
-    sentence = t(
-        "result_profile_lagging_many" if many else "result_profile_lagging_one",
-        lang,
-        pillars=join_words([p.name.get(lang) for p in lagging], lang),
-        level=phases[index].name.get(lang),
-        others=join_words(groups, lang),
-    )
-    advice = t("result_profile_advice_many" if many else "result_profile_advice_one", lang)
-    return f"{sentence} {advice}"
-
-
-def level_count(count: int, lang: str) -> str:
-    """'1 level', '2 levels' ('1 niveau', '2 niveaus')."""
-    return t("levels_one", lang) if count == 1 else t("levels_many", lang, count=count)
-
-
-def count_word(count: int, lang: str) -> str:
-    """A small number in words ('four', 'vier'); larger ones as digits."""
-    words = t("count_words", lang).split("|")
-    return words[count] if 0 <= count < len(words) else str(count)
-
-
-def join_words(items: Sequence[str], lang: str) -> str:
-    """'A', 'A and B', 'A, B and C' ('A, B en C')."""
-    if len(items) <= 1:
-        return "".join(items)
-    return t("list_and", lang, items=", ".join(items[:-1]), last=items[-1])
-
-
-def merged_steps(refs: Sequence[StepRef]) -> dict[str, list[str]]:
-    """Step references per implementation model, in order, each step once."""
-    merged: dict[str, list[str]] = {}
-    for ref in refs:
-        steps = merged.setdefault(ref.model, [])
-        steps += [step for step in ref.steps if step not in steps]
-    return merged
-
-
-def step_card(
-    model: MaturityModel, result: StoredResult, lang: str, assessment_id: str
-) -> ResultCard:
-    """Where you are in an implementation model: the first open step, what to do, what next."""
-    steps = model.phases
-    total = len(steps)
-    name = model.name.get(lang)
-    current = phase_name(model, result.phase_id, lang)
-    explanation = [t("result_rule_steps", lang)]
-    if result.skipped:
-        explanation.append(t("result_skipped", lang, count=result.skipped))
-    sections: list[Section] = []
-    if result.phase_id == COMPLETE:
-        summary = t("result_steps_complete", lang, total=total)
-        actions = tuple(t("result_complete_actions", lang).split("|"))
-        sections.append(Section(t("result_complete_header", lang), actions))
-    else:
-        index = model.phase_index(result.phase_id)
-        step = steps[index]
-        summary = t("result_step_line", lang, number=index + 1, total=total, phase=current)
-        summary += " " + step.description.get(lang)
-        if result.exit_moment:
-            explanation.insert(0, t("result_exit_moment", lang))
-        if model.tracks:
-            sections.append(
-                Section(
-                    t("result_tracks_header", lang),
-                    tuple(
-                        t(
-                            "result_track_line",
-                            lang,
-                            track=track.name.get(lang),
-                            phase=phase_name(
-                                model, result.track_steps.get(track.id, COMPLETE), lang
-                            ),
-                        )
-                        for track in model.tracks
-                    ),
-                )
-            )
-        open_lines = []
-        for question_id, option_id in result.held_back[:MAX_HELD_BACK]:
-            question = model.question(question_id)
-            option = next((o for o in question.options if o.id == option_id), None)
-            if option is not None:
-                open_lines.append(
-                    t(
-                        "result_held_back_line",
-                        lang,
-                        question=question.text.get(lang),
-                        answer=option.label.get(lang),
-                    )
-                )
-        if open_lines:
-            sections.append(Section(t("result_open_header", lang), tuple(open_lines)))
-        sections.append(
-            Section(
-                t("result_step_actions_header", lang, phase=current),
-                tuple(a.get(lang) for a in step.next_actions),
-            )
-        )
-        if index + 1 < total and not result.exit_moment:
-            after = steps[index + 1]
-            sections.append(
-                Section(
-                    t(
-                        "result_after_step_header",
-                        lang,
-                        number=index + 2,
-                        phase=after.name.get(lang),
-                    ),
-                    tuple(a.get(lang) for a in after.next_actions[:2]),
-                )
-            )
-    return ResultCard(
-        assessment_id=assessment_id,
-        model_id=model.id,
-        phase_id=result.phase_id,
-        phase_name=current,
-        title=t("result_title", lang, model=name, phase=current),
-        summary=summary,
-        explanation=tuple(explanation),
-        sections=tuple(sections),
-        footer=t("result_footer", lang),
     )
