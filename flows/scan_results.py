@@ -1,5 +1,6 @@
 """The quick scan's result: where the organisation stands on every maturity model at once, as
-stored (ids) and as shown (one table, the disagreements, and the next implementation step)."""
+stored (ids) and as shown (one table, the disagreements, and the next implementation step with
+the reason for it)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,96 @@ from flows.i18n import t
 from flows.model_schema import MaturityModel
 from flows.replies import Choice, ResultCard, Section
 from flows.results import StoredResult
-from flows.scan import SCAN_ID, QuickScan, ScanScore
+from flows.scan import EPSILON, SCAN_ID, QuickScan, ScanOption, ScanScore, relative
 
 
 def scan_result(
     scan: QuickScan, models: Mapping[str, MaturityModel], scored: ScanScore
 ) -> StoredResult:
-    weakest = scan.question(scored.weakest)
+    """The scan's result as stored. `held_back` keeps the answers the card explains: first the
+    lagging answer that chose the next step (if one lags), then the answer that makes the
+    difference where the models disagree (if not the same)."""
+    explained = [q for q in (scored.lagging,) if q]
+    if scored.disagreement and scored.disagreement[2] not in explained:
+        explained.append(scored.disagreement[2])
     return StoredResult(
         phase_id=SCAN_ID,
         spread=(SCAN_ID, SCAN_ID),
-        answered=len(scan.questions),
-        skipped=0,
-        held_back=(),
+        answered=len(scored.answers),
+        skipped=len(scan.questions) - len(scored.answers),
+        held_back=tuple((q, scored.answers[q]) for q in explained),
         placements={m: models[m].phases[i].id for m, i in scored.placements.items()},
-        next_step=(weakest.next_step.model, weakest.next_step.step),
+        next_step=scored.next_step,
         disagreement=scored.disagreement,
+    )
+
+
+def _answer(scan: QuickScan, result: StoredResult, question_id: str) -> ScanOption | None:
+    question = scan.question(question_id)
+    option_id = dict(result.held_back).get(question_id)
+    if question is None or option_id is None:
+        return None
+    return next((o for o in question.options if o.id == option_id), None)
+
+
+def _why(scan: QuickScan, result: StoredResult, lang: str) -> str | None:
+    """Why this next step: the answer that lags, or the overall position when none lags."""
+    if result.next_step is None:
+        return None
+    step = tuple(result.next_step)
+    if result.held_back:
+        question = scan.question(result.held_back[0][0])
+        option = _answer(scan, result, result.held_back[0][0])
+        steps = question.next_step if question else None
+        if option and steps and step in (steps.basic.key, steps.advanced.key):
+            return t(
+                "scan_why_lagging",
+                lang,
+                dimension=question.dimension.get(lang),
+                answer=option.label.get(lang),
+            )
+    overall = next((e for e in scan.overall_steps if e.key == step), None)
+    if overall is not None:
+        return t("scan_why_overall", lang, position=overall.position.get(lang))
+    return None
+
+
+def _disagreement_line(
+    scan: QuickScan,
+    models: Mapping[str, MaturityModel],
+    result: StoredResult,
+    lang: str,
+) -> str:
+    high, low, question_id = result.disagreement
+    question = scan.question(question_id)
+    option = _answer(scan, result, question_id)
+    names = {m: models[m].name.get(lang) for m in (high, low)}
+    if option is None or high not in option.maps or low not in option.maps:
+        return t(
+            "scan_disagree_line",
+            lang,
+            high=names[high],
+            low=names[low],
+            dimension=question.dimension.get(lang) if question else "?",
+        )
+
+    def index(model_id: str) -> int:
+        return models[model_id].phase_index(option.maps[model_id])
+
+    def phase(model_id: str) -> str:
+        return models[model_id].phases[index(model_id)].name.get(lang)
+
+    # the two models rate this answer alike: the difference is in how they count
+    alike = relative(models[high], index(high)) <= relative(models[low], index(low)) + EPSILON
+    return t(
+        "scan_disagree_rule" if alike else "scan_disagree_cause",
+        lang,
+        high=names[high],
+        low=names[low],
+        dimension=question.dimension.get(lang),
+        answer=option.label.get(lang),
+        high_phase=phase(high),
+        low_phase=phase(low),
     )
 
 
@@ -56,17 +131,10 @@ def scan_card(
         )
     sections = [Section(t("scan_table_header", lang), tuple(rows))]
     explanation = [t("scan_rule", lang)]
-    if result.disagreement:
-        high, low, question_id = result.disagreement
-        question = scan.question(question_id)
+    if result.disagreement and all(m in models for m in result.disagreement[:2]):
+        high, low, _ = result.disagreement
         lines = [
-            t(
-                "scan_disagree_line",
-                lang,
-                high=models[high].name.get(lang),
-                low=models[low].name.get(lang),
-                dimension=question.dimension.get(lang) if question else "?",
-            ),
+            _disagreement_line(scan, models, result, lang),
             scan.notes[high].get(lang),
             scan.notes[low].get(lang),
         ]
@@ -78,6 +146,7 @@ def scan_card(
         target = models.get(result.next_step[0])
         if target is not None:
             step = target.phases[target.phase_index(result.next_step[1])]
+            why = _why(scan, result, lang)
             sections.append(
                 Section(
                     t(
@@ -86,7 +155,7 @@ def scan_card(
                         model=target.name.get(lang),
                         step=step.name.get(lang),
                     ),
-                    tuple(a.get(lang) for a in step.next_actions),
+                    ((why,) if why else ()) + tuple(a.get(lang) for a in step.next_actions),
                 )
             )
             follow_up = (

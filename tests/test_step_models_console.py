@@ -81,20 +81,23 @@ def test_quick_scan_places_you_on_all_four_models(tmp_path, models, scan):
 
 def test_quick_scan_explains_disagreement(tmp_path, models, scan):
     by_question = {
-        "owner": 4,
-        "plan": 4,
-        "policy": 3,
-        "response": 4,
-        "measure": 3,
-        "integration": 3,
-        "cocreation": 3,
-        "leadership": 4,
-        "skills": 3,
+        "owner": "d",
+        "plan": "d",
+        "policy": "c",
+        "response": "agreed",
+        "measure": "c",
+        "integration": "c",
+        "cocreation": "c",
+        "leadership": "d",
+        "skills": "c",
+        "tooling": "d",
     }
-    answers = [str(by_question[q.id]) for q in scan.questions]
+    answers = [str([o.id for o in q.options].index(by_question[q.id]) + 1) for q in scan.questions]
     out = run_console(tmp_path, models, scan, "scan", answers, "en")
     assert "Where the models disagree" in out
     assert f"{models['groeimodel'].name.en} places you clearly further than" in out
+    # the answer that holds BMM back and that the two models rate furthest apart
+    assert "your answer on policy (“There are guidelines, partly per department”)" in out
     assert scan.notes["bmm"].en in out
 
 
