@@ -148,9 +148,7 @@ def result_card(
     the next actions of the lagging pillars only, and the implementation steps that fit them.
     """
     if model.kind == "steps":
-        from flows.step_results import step_card  # it builds on this module
-
-        return step_card(model, result, lang, assessment_id)
+        raise ValueError("a step model's card is flows.step_results.step_card")
     phases = model.phases
     index = model.phase_index(result.phase_id)
     phase = phases[index]

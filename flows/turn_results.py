@@ -12,6 +12,7 @@ from flows.results import StoredResult, phase_name, result_card, stored_result
 from flows.scan import QuickScan, score_scan
 from flows.scan_results import scan_card, scan_result
 from flows.scoring import NotEnoughAnswers, score
+from flows.step_results import step_card
 from flows.turn_base import TurnBase
 
 
@@ -38,6 +39,8 @@ class ResultsMixin(TurnBase):
         model = self.engine.lookup(model_id)
         if isinstance(model, QuickScan):
             return scan_card(model, self.engine.models, result, self.language, assessment_id)
+        if model.kind == "steps":
+            return step_card(model, result, self.language, assessment_id)
         return result_card(model, result, self.language, assessment_id, self.engine.models)
 
     def show_result(self) -> None:
