@@ -25,6 +25,12 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "model_data"
 LANGS = ("en", "nl")
 
 
+def first_at(model, question, level: int) -> int:
+    """The position of the question's first option at `level` (questions have several options
+    per level, and a level's first option is not at the same position in every question)."""
+    return next(i for i, o in enumerate(question.options) if o.phase == model.phases[level].id)
+
+
 def answer(service, model, lang, level_of, user):
     """Answer every question at the level `level_of(pillar id)`; the result card."""
     chat = Chat(service, user=user, lang=lang)
@@ -237,9 +243,10 @@ def test_actions_already_done_are_left_out_of_the_lagging_pillars_advice(service
     chat = Chat(service, user="partly", lang="en")
     chat.start(model.id)
     # governance: policy at Process, sponsor and measure at Pioneer; the rest at System
-    positions = {"policy": 1, "sponsor": 0, "measure": 0}
+    wanted = {"policy": 1, "sponsor": 0, "measure": 0}
     for question in model.questions:
-        chat.press(chat.question.choices[positions.get(question.id, 2)].payload)
+        position = first_at(model, question, wanted.get(question.id, 2))
+        chat.press(chat.question.choices[position].payload)
     card = chat.result
     governance = model.pillar("governance")
     section = next(
@@ -302,7 +309,8 @@ def test_pillar_implementation_is_optional_and_then_the_levels_steps_apply(model
     models = load_models(path.parent)
     model = models["bmm"]
     answers = {
-        q.id: q.options[0].id if q.pillar == "people" else q.options[2].id for q in model.questions
+        q.id: q.options[first_at(model, q, 0 if q.pillar == "people" else 2)].id
+        for q in model.questions
     }
     stored = stored_result(model, score(model, answers), answers)
     card = result_card(model, stored, "en", "a1", catalog=models)
