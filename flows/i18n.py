@@ -6,16 +6,15 @@ import string
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from flows.model_schema import LANGUAGES
+from flows.yaml_files import load_yaml
 
 DEFAULT_LANGUAGE = "en"
 
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(resources.files("flows").joinpath("messages.yaml").read_text("utf-8"))
+    raw = load_yaml(resources.files("flows").joinpath("messages.yaml").read_text("utf-8"))
     return {key: dict(texts) for key, texts in raw.items()}
 
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from flows.model_schema import MaturityModel
 from flows.scan import QuickScan, check_crosswalk
 from flows.scoring import unreachable_phases
+from flows.yaml_files import load_yaml
 
 
 class ModelFileError(Exception):
@@ -31,7 +32,7 @@ class ModelFileError(Exception):
 
 def parse_model(text: str, file: str) -> MaturityModel:
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
@@ -160,7 +161,7 @@ def load_scan(
             return None
         name, text = f"model_data/{SCAN_FILE}", entry.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
         scan = QuickScan.model_validate(raw)
     except yaml.YAMLError as exc:
         raise ModelFileError(name, "(yaml)", f"not valid YAML: {exc}") from exc

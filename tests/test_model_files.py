@@ -225,3 +225,16 @@ def test_altimeter_an_organisation_with_a_sponsor_is_not_told_to_find_one(models
     sponsor_actions = [a.en for a in model.phases[2].next_actions if a.addresses == ("sponsor",)]
     assert sponsor_actions and not shown & set(sponsor_actions)
     assert model.phases[2].next_actions[1].en in shown  # the programme is still to do
+
+
+def test_the_fast_yaml_loader_reads_every_data_file_as_the_safe_one_does():
+    """Start-up parses with libyaml when PyYAML has it: the data must come out the same."""
+    import yaml
+
+    from flows.yaml_files import load_yaml
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*sorted((root / "model_data").glob("*.yaml")), root / "flows" / "messages.yaml"]
+    for path in files:
+        text = path.read_text("utf-8")
+        assert load_yaml(text) == yaml.safe_load(text), path.name
