@@ -102,3 +102,27 @@ def test_transactions_nest_as_savepoints(tmp_path):
         assert not storage.db.conn.in_transaction
     finally:
         storage.close()
+
+
+def test_the_trend_holds_the_latest_26_reported_rounds_oldest_first(tmp_path):
+    from bot.storage.pulses import TREND_ROUNDS, PulseStore
+
+    storage = Storage(tmp_path / "trend.db")
+    try:
+        store = PulseStore(storage)
+        store.join("test", "C1", "Team", "m1", "2026-01-01T00:00:00+00:00")
+        with storage.transaction() as db:
+            for week in range(30):
+                day = f"2026-{1 + week // 4:02d}-{1 + (week % 4) * 7:02d}"
+                db.execute(
+                    "insert into rounds (team_id, model_id, due_at, opened_at, deadline_at, "
+                    "closed_at, status, median_index) values (1, 'groeimodel', ?, ?, ?, ?, "
+                    "'closed', ?)",
+                    (day, day, day, f"{day}T12:00:00+00:00", week % 4),
+                )
+        trend = store.trend(1)
+        assert TREND_ROUNDS == 26 and len(trend) == 26
+        assert trend[0][0] == "2026-02-01" and trend[-1][0] == "2026-08-08"  # weeks 4 to 29
+        assert [date for date, _ in trend] == sorted(date for date, _ in trend)
+    finally:
+        storage.close()

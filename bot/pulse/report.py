@@ -16,6 +16,7 @@ from bot.charts import pulse_png
 from bot.platforms import platform_names
 from bot.pulse.service import PulseService, TeamReport, report_json
 from bot.service import AssessmentService
+from bot.storage.pulses import TREND_ROUNDS
 from flows.pulse import phase_label, pulse_chart, report_text
 
 
@@ -101,7 +102,7 @@ def cmd_pulse_report(service: AssessmentService, args: argparse.Namespace) -> in
             raise UsageError("every round was withheld (too few answers): there is nothing to draw")
         latest = shown[-1]
         model = service.models[latest.model_id]
-        trend = [(r.closed_at[:10], r.report.median_index) for r in shown]
+        trend = [(r.closed_at[:10], r.report.median_index) for r in shown[-TREND_ROUNDS:]]
         out = Path(args.out or f"pulse-{args.team}.png")
         out.write_bytes(pulse_png(pulse_chart(model, latest.report, trend, lang)))
         print(out)

@@ -88,6 +88,9 @@ class ClosedRound:
     report: RoundReport
 
 
+TREND_ROUNDS = 26
+"""Rounds on a team's trend chart: half a year of weekly rounds, two years of monthly ones."""
+
 _PULSE = (
     "select p.team_id, t.external_id as team, t.name as team_name, p.model_id, p.cadence, "
     "p.weekday, p.hour, p.minute, p.timezone, p.status, p.next_run_at, p.lang, p.created_by "
@@ -361,14 +364,16 @@ class PulseStore:
             for row in rows
         ]
 
-    def trend(self, team_id: int) -> list[tuple[str, int]]:
-        """(date, median phase index) of the team's reported rounds, oldest first."""
+    def trend(self, team_id: int, rounds: int = TREND_ROUNDS) -> list[tuple[str, int]]:
+        """(date, median phase index) of the team's latest `rounds` reported rounds, oldest
+        first: a chart stays readable, and closing a round stays cheap, at any history."""
         rows = self._rows(
             "select closed_at, median_index from rounds where team_id = ? and status = 'closed' "
-            "and median_index is not null order by closed_at, id",
+            "and median_index is not null order by closed_at desc, id desc limit ?",
             team_id,
+            rounds,
         )
-        return [(row["closed_at"][:10], row["median_index"]) for row in rows]
+        return [(row["closed_at"][:10], row["median_index"]) for row in reversed(rows)]
 
     # ---- helpers --------------------------------------------------------------------------
     def _team_id(
