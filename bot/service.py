@@ -148,6 +148,18 @@ class AssessmentService:
             outcome.replies,
         )
 
+    def dm_channel(self, channel: str, member: str) -> str | None:
+        """The direct-message channel the platform gave for `member` before, if stored."""
+        with self.storage.reading():
+            return self.storage.dm_channel(channel, member)
+
+    def remember_dm_channel(self, channel: str, member: str, dm: str) -> None:
+        """Keep a member's direct-message channel; a full disk only costs a later re-open."""
+        try:
+            self.storage.save_dm_channel(channel, member, dm)
+        except StorageWriteError as exc:
+            log.warning("%s; the direct-message channel is not kept", exc)
+
     def due_rechecks(
         self, channel: str, now: str, external_id: str | None = None
     ) -> list[tuple[str, str, str]]:

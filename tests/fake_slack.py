@@ -169,6 +169,10 @@ class FakeSlack:
         """The workspace's users (add_user), for users.list and users.info."""
         self.channels: dict[str, list[str]] = {}
         """Channel id -> member user ids (add_channel), for conversations.members."""
+        self.dm_ids: dict[str, str] = {}
+        """User id -> their DM's channel id, where it is not the usual `D<user>` (move_dm)."""
+        self.closed_dms: set[str] = set()
+        """DM channel ids that no longer exist: posting there is `channel_not_found`."""
         self.creators: dict[str, str] = {}
         """Channel id -> the user who created it (add_channel), for conversations.info."""
         self.socket_url = "ws://127.0.0.1:9/"
@@ -269,6 +273,12 @@ class FakeSlack:
         with self._lock:
             self.directory[user] = member
         return member
+
+    def move_dm(self, user: str, new_id: str) -> None:
+        """The user's DM channel is gone (posts there fail) and re-opening gives `new_id`."""
+        with self._lock:
+            self.closed_dms.add(self.dm_ids.get(user, "D" + user))
+            self.dm_ids[user] = new_id
 
     def add_channel(self, channel: str, members: list[str], *, creator: str | None = None) -> None:
         """A channel, its member ids (humans, bots and deactivated users alike, as Slack) and
@@ -444,7 +454,8 @@ class FakeSlack:
             users = str(params.get("users", ""))
             if not users:
                 return {"ok": False, "error": "users_list_not_supplied"}
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+            user = users.split(",")[0]
+            return {"ok": True, "channel": {"id": self.dm_ids.get(user, "D" + user)}}
         if method == "users.info":
             user = str(params.get("user", ""))
             include_locale = str(params.get("include_locale", "")).lower() in ("1", "true")
@@ -475,6 +486,8 @@ class FakeSlack:
             return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
             channel = str(params.get("channel", ""))
+            if channel in self.closed_dms:
+                return {"ok": False, "error": "channel_not_found"}
             if channel.startswith("U"):
                 channel = "D" + channel  # posting to a user id lands in the app's DM
             ts = f"{1700000000 + next(self._ts)}.000100"

@@ -352,6 +352,26 @@ def test_the_round_closes_as_soon_as_the_last_member_answers(rig, fake):
     assert rig.rows("select status from rounds") == [("closed",)]
 
 
+def test_a_stored_dm_channel_is_reused_and_a_gone_one_reopened(rig, fake):
+    start_weekly(rig)
+    rig.tick_at(DUE + timedelta(seconds=20))
+    assert sorted(c.params["users"] for c in fake.calls_to("conversations.open")) == MEMBERS
+    assert len(rig.rows("select member from dm_channels")) == len(MEMBERS)
+
+    rig.restart()  # a new process: nothing cached in memory
+    fake.move_dm("U3", "DNEW3")  # U3's old DM channel is gone
+    mark = rig.tick_at(DUE + timedelta(days=7, seconds=20))
+    reopened = [c.params["users"] for c in fake.calls_to("conversations.open", after=mark)]
+    assert reopened == ["U3"]  # only the gone one is opened again
+    for user in MEMBERS:
+        channel = "DNEW3" if user == "U3" else f"D{user}"
+        invitations = [
+            c for c in posts_to(fake, channel, after=mark) if "Pulse for" in c.params["text"]
+        ]
+        assert len(invitations) == 1, user
+    assert rig.rows("select dm from dm_channels where member like '%:U3'") == [("DNEW3",)]
+
+
 def test_status_counts_the_members_invited_to_the_latest_round(rig):
     start_weekly(rig)
     assert "Members: 0." in rig.pulse_command("U2", "status").params["text"]  # no round yet

@@ -174,13 +174,30 @@ class SlackTeamMessenger:
         return bool(channel) and (channel.get("channel") or {}).get("creator") == user_id
 
     def _send_dm(self, member: str, replies: list[Reply]) -> None:
+        """Into the member's DM: the channel id from an earlier round is reused (stored), so a
+        round opens only new members' DMs (conversations.open is the slowest call, Tier 3).
+        When a stored channel is gone (channel_not_found), Slack gives a new id on re-opening:
+        nothing reached the old one, so everything is sent again there."""
         user_id = SlackMember.parse(member).user
-        dm = self._dms.get(user_id) or self.slack.open_dm(self.client, user_id)
+        lang = self.service.language(CHANNEL, member) or DEFAULT_LANGUAGE
+        dm = self._dms.get(user_id) or self.service.dm_channel(CHANNEL, member)
+        if dm is not None:
+            if self.slack.deliver(self.client, dm, replies, lang, None):
+                self._dms[user_id] = dm
+                return
+            fresh = self._open(member, user_id)
+            if fresh != dm:
+                self.slack.deliver(self.client, fresh, replies, lang, None)
+            return
+        self.slack.deliver(self.client, self._open(member, user_id), replies, lang, None)
+
+    def _open(self, member: str, user_id: str) -> str:
+        dm = self.slack.open_dm(self.client, user_id)
         if dm is None:
             raise SlackSendError(f"cannot open a direct message with {member}")
         self._dms[user_id] = dm
-        lang = self.service.language(CHANNEL, member) or DEFAULT_LANGUAGE
-        self.slack.deliver(self.client, dm, replies, lang, None)
+        self.service.remember_dm_channel(CHANNEL, member, dm)
+        return dm
 
     def _post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
         message = text_message(text)

@@ -208,6 +208,20 @@ class Storage(PersonalData):
         )
         return cursor.rowcount == 1
 
+    # ---- direct-message channels a platform opened for a member --------------------------
+    def dm_channel(self, channel: str, member: str) -> str | None:
+        row = self._one(
+            "select dm from dm_channels where channel = ? and member = ?", (channel, member)
+        )
+        return row[0] if row else None
+
+    def save_dm_channel(self, channel: str, member: str, dm: str) -> None:
+        with self.transaction() as db:
+            db["dm_channels"].upsert(
+                {"channel": channel, "member": member, "dm": dm, "updated_at": now_iso()},
+                pk=("channel", "member"),
+            )
+
     def first_signed_request(self, signature: str, request_ts: int, *, oldest: int) -> bool:
         """Record a verified request's signature; False when it was applied before (a replay).
         Signatures of requests older than `oldest` (a Unix time) are dropped: past the replay

@@ -219,4 +219,15 @@ def m006_invite_leases(db: Database) -> None:
     db["round_invites"].add_column("claimed_until", str)
 
 
+@migrations()
+def m007_dm_channels(db: Database) -> None:
+    """The direct-message channel a platform gave for a member (Slack's conversations.open),
+    kept so that a later round opens only new members' DMs."""
+    db["dm_channels"].create(
+        {"channel": str, "member": str, "dm": str, "updated_at": str},
+        pk=("channel", "member"),
+        not_null={"dm", "updated_at"},
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -37,6 +37,7 @@ class PersonalData(Connection):
                 key,
             ),
             ("delete from recheck_reminders where external_id = ? and channel = ?", key),
+            ("delete from dm_channels where member = ? and channel = ?", key),
             ("delete from assessments where user_id = ?", mine),
             ("delete from conversations where user_id = ?", mine),
             ("delete from users where id = ?", mine),
@@ -96,6 +97,9 @@ class PersonalData(Connection):
                 "select name, channel_name as channel, objective, goal, created_at "
                 "from initiatives where user_id = ? order by id",
                 user.id,
+            ),
+            "direct_message_channel": rows(
+                "select dm, updated_at from dm_channels where member = ? and channel = ?", *key
             ),
             "recheck_reminders": rows(
                 "select model_id, due_at, sent_at, created_at from recheck_reminders "
