@@ -45,7 +45,7 @@ from flows.i18n import normalise_language, t
 from flows.replies import Reply
 
 if TYPE_CHECKING:  # bot.telegram.pulse builds on this module
-    from bot.telegram.pulse import ChatPacer, TelegramPulse
+    from bot.telegram.pulse import TelegramPulse
 
 CHANNEL = "telegram"
 EXPORT_FILE = "maturity-bot-export.json"
@@ -93,9 +93,10 @@ def command_word(text: str) -> tuple[str, str | None, str] | None:
 class TelegramChannel(TelegramSender):
     """The update handler. Holds the service only: no conversation state of its own."""
 
-    def __init__(self, service: AssessmentService, pacer: ChatPacer | None = None) -> None:
-        """`pacer`: see `TelegramSender`."""
-        super().__init__(pacer)
+    def __init__(self, service: AssessmentService) -> None:
+        """Unpaced: a user's own replies go out at once (the pulse sends through its own paced
+        TelegramSender, bot/telegram/pulse.py)."""
+        super().__init__()
         self.service = service
         self.locks = UserLocks()
         self.pulse: TelegramPulse | None = None
