@@ -8,17 +8,16 @@ import re
 import pytest
 
 from bot.slack.app import command_event, event_for_action
+from bot.slack.home import ACTION_HOME_START, home_view
 from bot.slack.render import (
     ACTION_FORGET_NO,
     ACTION_FORGET_YES,
-    ACTION_HOME_START,
     BUTTON_TEXT,
     HEADER_TEXT,
     SECTION_TEXT,
     answered_message,
     escape,
     forget_confirm_message,
-    home_view,
     message_for,
     settled_message,
     slack_commands,

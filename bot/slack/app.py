@@ -41,6 +41,7 @@ from bot.slack.events import (
     external_id,
     first_word,
 )
+from bot.slack.home import home_view
 from bot.slack.http import EVENTS_PATH, bolt_logger, web_app
 from bot.slack.output import Pressed, SlackOutput
 from bot.slack.personal import export, forget
@@ -52,7 +53,6 @@ from bot.slack.render import (
     SLASH_COMMAND,
     SlackMessage,
     forget_confirm_message,
-    home_view,
     unescape,
 )
 from bot.slack.texts import st

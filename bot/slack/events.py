@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.home import ACTION_HOME_START
 from bot.slack.member import SlackMember
-from bot.slack.render import ACTION_HOME_START, unescape
+from bot.slack.render import unescape
 from flows.events import Event, Kind, from_payload, from_text
 
 CHANNEL = "slack"

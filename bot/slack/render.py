@@ -10,16 +10,13 @@ so when a label would be cut, the full options are listed numbered above the but
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.slack.texts import st
 from flows.events import COMMANDS, Kind, payload_command
-from flows.i18n import t
-from flows.model_schema import MaturityModel
 from flows.replies import Answered, Ask, Choice, Reply, ResultCard, Say, bar, plain_text
-from flows.results import PastResult, phase_name
 
 SLASH_COMMAND = "/maturity"
 
@@ -32,8 +29,6 @@ ACTION_SELECT = "mb:select"
 """The static select used instead of buttons when there are many choices."""
 ACTION_NAV = "mb:nav:"
 """+ back / stop / extra index: navigation under a question."""
-ACTION_HOME_START = "mb:home:"
-"""+ model id: a start button in the App Home tab."""
 ACTION_FORGET_YES = "mb:forget:yes"
 ACTION_FORGET_NO = "mb:forget:no"
 
@@ -44,9 +39,6 @@ HEADER_TEXT = 150
 SECTION_TEXT = 3000
 FALLBACK_TEXT = 3000
 MESSAGE_BLOCKS = 50
-HOME_BLOCKS = 100
-HOME_HISTORY = 20
-"""History lines in the Home tab; /maturity history shows them all."""
 
 _COMMAND_WORD = re.compile(r"(?<![\w/])/([a-z]+)\b")
 
@@ -308,77 +300,3 @@ def forget_confirm_message(lang: str) -> SlackMessage:
         {"type": "actions", "block_id": "forget", "elements": buttons}
     ]
     return SlackMessage(escape(text), tuple(blocks))
-
-
-# ---- App Home ----------------------------------------------------------------------------------
-def home_view(
-    models: Mapping[str, MaturityModel], history: Sequence[PastResult], lang: str
-) -> dict[str, Any]:
-    """The Home tab: per model the latest result and a start button, then the history."""
-    latest: dict[str, PastResult] = {}
-    for past in history:  # newest first
-        latest.setdefault(past.model_id, past)
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(st("home_title", lang), HEADER_TEXT)},
-        *sections(mrkdwn(st("home_intro", lang))),
-        {"type": "divider"},
-        {"type": "header", "text": plain(st("home_models", lang), HEADER_TEXT)},
-    ]
-    for model in models.values():
-        line = t(
-            "model_line",
-            lang,
-            name=model.name.get(lang),
-            author=model.author,
-            year=model.year,
-            count=len(model.questions),
-        )
-        past = latest.get(model.id)
-        if past is None:
-            status = st("home_not_taken", lang)
-        else:
-            status = st(
-                "home_latest",
-                lang,
-                phase=escape(phase_name(model, past.result.phase_id, lang)),
-                date=past.finished_at[:10],
-            )
-        blocks.append(
-            {
-                "type": "section",
-                "block_id": f"model:{model.id}",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": truncate(f"*{escape(line)}*\n{status}", SECTION_TEXT),
-                },
-                "accessory": {
-                    "type": "button",
-                    "action_id": f"{ACTION_HOME_START}{model.id}",
-                    "text": plain(st("home_start", lang)),
-                    "value": model.id,
-                    "style": "primary",
-                },
-            }
-        )
-    blocks += [
-        {"type": "divider"},
-        {"type": "header", "text": plain(st("home_history", lang), HEADER_TEXT)},
-    ]
-    lines = []
-    for past in history[:HOME_HISTORY]:
-        model = models.get(past.model_id)
-        if model is None:
-            continue
-        lines.append(
-            escape(
-                t(
-                    "history_line",
-                    lang,
-                    date=past.finished_at[:10],
-                    model=model.name.get(lang),
-                    phase=phase_name(model, past.result.phase_id, lang),
-                )
-            )
-        )
-    blocks += sections("\n".join(lines) if lines else escape(st("home_history_empty", lang)))
-    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
