@@ -22,6 +22,8 @@ MAX_HOURS = 24 * 365
 """Longer than a year is a typo, and far beyond it Python's dates overflow."""
 MIN_BODY_BYTES = 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_SLACK_THREADS = 256
+MAX_SLACK_PENDING = 100_000
 
 ALLOWED = {
     "maturity_lang": f"must be one of {', '.join(LANGUAGES)}",
@@ -36,6 +38,8 @@ ALLOWED = {
     "maturity_max_body_bytes": (
         f"must be a whole number of bytes from {MIN_BODY_BYTES} to {MAX_BODY_BYTES}"
     ),
+    "maturity_slack_threads": f"must be a whole number from 1 to {MAX_SLACK_THREADS}",
+    "maturity_slack_max_pending": f"must be a whole number from 1 to {MAX_SLACK_PENDING}",
 }
 """What each checked setting allows, in the words the one-line error uses."""
 
@@ -60,6 +64,11 @@ class Settings(BaseSettings):
     """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
     maturity_max_body_bytes: int = 1_048_576
     """The largest HTTP request body the Slack and Telegram endpoints read (413 beyond)."""
+    maturity_slack_threads: int = 8
+    """Threads that do the work of acknowledged Slack requests (Web API calls, storage)."""
+    maturity_slack_max_pending: int = 1000
+    """Acknowledged Slack requests waiting or in work at most; beyond it a user is told the bot
+    is busy (nothing is stored) instead of waiting minutes."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -89,7 +98,13 @@ class Settings(BaseSettings):
             raise ValueError(ALLOWED["maturity_timezone"]) from None
         return value
 
-    @field_validator("maturity_pulse_min_responses", "maturity_max_body_bytes", mode="before")
+    @field_validator(
+        "maturity_pulse_min_responses",
+        "maturity_max_body_bytes",
+        "maturity_slack_threads",
+        "maturity_slack_max_pending",
+        mode="before",
+    )
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         """pydantic takes 5.0 for an int; a count written as 2.5 or 5.0 is a mistake to say."""
@@ -113,6 +128,20 @@ class Settings(BaseSettings):
     def _body_limit(cls, value: int) -> int:
         if not MIN_BODY_BYTES <= value <= MAX_BODY_BYTES:
             raise ValueError(ALLOWED["maturity_max_body_bytes"])
+        return value
+
+    @field_validator("maturity_slack_threads")
+    @classmethod
+    def _slack_threads(cls, value: int) -> int:
+        if not 1 <= value <= MAX_SLACK_THREADS:
+            raise ValueError(ALLOWED["maturity_slack_threads"])
+        return value
+
+    @field_validator("maturity_slack_max_pending")
+    @classmethod
+    def _slack_pending(cls, value: int) -> int:
+        if not 1 <= value <= MAX_SLACK_PENDING:
+            raise ValueError(ALLOWED["maturity_slack_max_pending"])
         return value
 
     @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
