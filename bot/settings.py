@@ -24,6 +24,8 @@ MIN_BODY_BYTES = 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_SLACK_THREADS = 256
 MAX_SLACK_PENDING = 100_000
+MAX_TELEGRAM_CONCURRENCY = 1024
+MAX_TELEGRAM_RATE = 1000
 
 ALLOWED = {
     "maturity_lang": f"must be one of {', '.join(LANGUAGES)}",
@@ -40,6 +42,12 @@ ALLOWED = {
     ),
     "maturity_slack_threads": f"must be a whole number from 1 to {MAX_SLACK_THREADS}",
     "maturity_slack_max_pending": f"must be a whole number from 1 to {MAX_SLACK_PENDING}",
+    "maturity_telegram_concurrency": (
+        f"must be a whole number of updates from 1 to {MAX_TELEGRAM_CONCURRENCY}"
+    ),
+    "maturity_telegram_rate": (
+        f"must be a number of messages a second from 0 (no pacing) to {MAX_TELEGRAM_RATE}"
+    ),
 }
 """What each checked setting allows, in the words the one-line error uses."""
 
@@ -69,6 +77,12 @@ class Settings(BaseSettings):
     maturity_slack_max_pending: int = 1000
     """Acknowledged Slack requests waiting or in work at most; beyond it a user is told the bot
     is busy (nothing is stored) instead of waiting minutes."""
+    maturity_telegram_concurrency: int = 4
+    """Telegram updates handled at once (one user's are always handled in order). Measured
+    with bench/load_telegram.py: on a 2-core machine more costs CPU per update, not speed."""
+    maturity_telegram_rate: float = 30
+    """Messages a second the Telegram bot sends to all chats together: Telegram's limit is
+    about 30; 0 paces nothing (a Bot API server without Telegram's limits, a benchmark)."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -103,6 +117,7 @@ class Settings(BaseSettings):
         "maturity_max_body_bytes",
         "maturity_slack_threads",
         "maturity_slack_max_pending",
+        "maturity_telegram_concurrency",
         mode="before",
     )
     @classmethod
@@ -142,6 +157,20 @@ class Settings(BaseSettings):
     def _slack_pending(cls, value: int) -> int:
         if not 1 <= value <= MAX_SLACK_PENDING:
             raise ValueError(ALLOWED["maturity_slack_max_pending"])
+        return value
+
+    @field_validator("maturity_telegram_concurrency")
+    @classmethod
+    def _telegram_concurrency(cls, value: int) -> int:
+        if not 1 <= value <= MAX_TELEGRAM_CONCURRENCY:
+            raise ValueError(ALLOWED["maturity_telegram_concurrency"])
+        return value
+
+    @field_validator("maturity_telegram_rate")
+    @classmethod
+    def _telegram_rate(cls, value: float) -> float:
+        if not math.isfinite(value) or not 0 <= value <= MAX_TELEGRAM_RATE:
+            raise ValueError("out of range")
         return value
 
     @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
