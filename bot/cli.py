@@ -1,5 +1,12 @@
 """`maturity-bot`: a thin command line over the library: the console, models, history and pulse
-reports here, and one subcommand per chat platform found by bot/platforms.py."""
+reports here, and one subcommand per chat platform found by bot/platforms.py.
+
+Start-up time is part of the interface (`maturity-bot models` is what scripts call), so this
+module imports at its top only what every command needs: the settings, the model files and the
+parser. The database (sqlite-utils, which pulls in numpy when installed), the assessment engine
+and the result texts are imported by the commands that use them; tests/test_import_rules.py
+holds `models` to that.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +16,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot.errors import UsageError
 from bot.platforms import Platform, platforms
-from bot.service import AssessmentService
 from bot.settings import Settings, describe, load_settings
-from bot.storage import Storage, StorageError
 from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models, load_scan
 from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
-from flows.results import phase_name
+
+if TYPE_CHECKING:
+    from bot.service import AssessmentService
 
 
 def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentParser:
@@ -90,13 +98,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             platform = found[command]
             platform.check(settings, args)  # before a database file is made
             return platform.run(settings, args, open_service(settings, args.db))
-    except (ModelFileError, StorageError, UsageError) as exc:
-        print(f"maturity-bot: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _user_error(exc):
+            raise
+        print(f"maturity-bot: error: {exc}", file=sys.stderr)
+        return 2
     parser.print_help()
     return 2
+
+
+def _user_error(exc: Exception) -> bool:
+    """A problem the user can fix, printed as one line: a setting, an argument, a model file or
+    the database. The database's error is looked up where it would come from: a command that
+    never loaded the storage cannot have raised it, and loading it just to check would cost
+    every command the start-up time the lazy imports save."""
+    storage = sys.modules.get("bot.storage.errors")
+    kinds = (ModelFileError, UsageError, *([storage.StorageError] if storage else []))
+    return isinstance(exc, kinds)
 
 
 def checked_settings() -> Settings:
@@ -113,6 +133,9 @@ def models_from(settings: Settings) -> dict[str, MaturityModel]:
 
 
 def open_service(settings: Settings, db: str | None) -> AssessmentService:
+    from bot.service import AssessmentService
+    from bot.storage import Storage
+
     models = models_from(settings)  # a broken model file stops us before the database is touched
     scan = load_scan(models, settings.maturity_models_dir)
     storage = Storage(db or settings.maturity_db)
@@ -167,6 +190,8 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.results import phase_name
+
     service = open_service(settings, args.db)
     user, results = service.history(args.channel, args.user)
     if user is None:

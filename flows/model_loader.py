@@ -10,14 +10,17 @@ import sys
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
 
 from flows.model_schema import MaturityModel
-from flows.scan import QuickScan, check_crosswalk
 from flows.scoring import unreachable_phases
 from flows.yaml_files import load_yaml
+
+if TYPE_CHECKING:
+    from flows.scan import QuickScan
 
 
 class ModelFileError(Exception):
@@ -149,7 +152,10 @@ SCAN_FILE = "_scan.yaml"
 def load_scan(
     models: dict[str, MaturityModel], directory: Path | str | None = None
 ) -> QuickScan | None:
-    """The quick scan, checked against the models it maps onto; None when there is no file."""
+    """The quick scan, checked against the models it maps onto; None when there is no file.
+    (Its schema is imported here: commands that only list the models never read the scan.)"""
+    from flows.scan import QuickScan, check_crosswalk
+
     if directory is not None:
         path = Path(directory) / SCAN_FILE
         if not path.is_file():

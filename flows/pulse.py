@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.i18n import t
 from flows.model_schema import MaturityModel, Text
-from flows.results import StoredResult
+
+if TYPE_CHECKING:  # annotations only: the settings import this module, so it stays light
+    from flows.results import StoredResult
 
 PULSE_SUFFIX = "_pulse"
 MIN_RESPONSES_FLOOR = 3
