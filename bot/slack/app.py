@@ -2,11 +2,10 @@
 bot/slack/events.py) and shows the service's replies through `SlackOutput` (bot/slack/output.py),
 with every answer stored by the service before anything is sent.
 
-Where the work happens: each slash command and button press is acknowledged at once (Bolt's
-lazy listeners) and handled afterwards in Bolt's worker threads, so Slack's 3-second limit holds
-even when a chart is drawn or a file uploaded; Events API callbacks are acknowledged by Bolt
-before the listener runs. The service is synchronous and called from those threads (the HTTP
-server hands each request to a thread, never blocking its event loop).
+Where the work happens: every request is acknowledged before its work starts, in both modes,
+and handled afterwards in a bounded pool of threads (bot/slack/dispatch.py), so Slack's 3-second
+limit holds whatever the load, and a full pool tells the user it is busy. The service is
+synchronous and called from those threads.
 
 Nothing about an assessment lives here: state is in SQLite, decisions are the engine's, looks are
 bot/slack/render.py's. Retried events carry the same event_id, which the service records in the
@@ -21,16 +20,15 @@ import re
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.errors import UsageError
 from bot.platforms import checked_pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
+from bot.slack.dispatch import AckFirst, AckFirstSocketModeHandler, SlackApp, WorkPool
 from bot.slack.events import (
     CHANNEL,
     EXPORT_WORDS,
@@ -56,14 +54,13 @@ from bot.slack.render import (
     unescape,
 )
 from bot.slack.texts import st
+from bot.slack.web_client import make_client
 from flows.events import Event, from_text
 from flows.i18n import normalise_language
 from flows.replies import Reply, ResultCard
 
 if TYPE_CHECKING:
     from bot.slack.pulse import SlackPulse
-
-RATE_LIMIT_RETRIES = 3
 
 log = logging.getLogger("bot.slack")
 
@@ -258,56 +255,55 @@ class SlackChannel:
 
 
 # ---- building and running the app ----------------------------------------------------------------
-def _ack(ack: Any) -> None:
-    """Acknowledge at once; the work runs in a lazy listener after the response."""
-    ack()
-
-
-def make_client(bot_token: str, api_url: str | None = None) -> WebClient:
-    """A WebClient that retries HTTP 429 after Slack's Retry-After."""
-    kwargs: dict[str, Any] = {"token": bot_token}
-    if api_url:
-        kwargs["base_url"] = api_url if api_url.endswith("/") else api_url + "/"
-    client = WebClient(**kwargs)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
-    return client
-
-
 def build_app(
     service: AssessmentService,
     client: WebClient,
     signing_secret: str | None = None,
     executor: Executor | None = None,
     pulse: SlackPulse | None = None,
-) -> App:
+    *,
+    threads: int = 8,
+    max_pending: int = 1000,
+) -> SlackApp:
     """The Bolt app with our listeners. Calls auth.test once (Bolt checks the token).
 
-    `executor` runs the listeners after the ack (Bolt's default: 5 threads); pass your own to
-    wait for the work in flight before closing the database. `pulse` answers
-    `/maturity pulse ...` in channels (without it, that command says pulses are not running)."""
-    app = App(
+    Requests are acknowledged before their work starts (bot/slack/dispatch.py); the work runs
+    in `threads` threads, with at most `max_pending` requests waiting or in work (beyond, the
+    user is told the bot is busy). `executor` replaces those threads: pass your own to wait for
+    the work in flight before closing the database. `pulse` answers `/maturity pulse ...` in
+    channels (without it, that command says pulses are not running)."""
+    app = SlackApp(
         client=client,
         signing_secret=signing_secret or "",
-        process_before_response=False,
+        process_before_response=True,  # the listener is the work, run after our own ack
+        request_verification_enabled=False,  # bot/slack/http.py checks every signature first
         name="maturity-bot",
         logger=bolt_logger(),
-        listener_executor=executor,
     )
+    app.ack_first = AckFirst(app, service, WorkPool(threads, max_pending, executor))
     channel = SlackChannel(service, pulse)
     if pulse is not None:
         pulse.messenger.attach(channel)  # the pulse sends through this same channel object
-    app.command(SLASH_COMMAND)(ack=_ack, lazy=[channel.on_command])
-    app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=_ack, lazy=[channel.on_action])
+
+    @app.command(SLASH_COMMAND)
+    def on_command(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        ack()  # Slack was answered already; this tells Bolt the listener took the request
+        channel.on_command(body, client, respond)
+
+    @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
+    def on_action(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel.on_action(body, client)
+
     app.event("message")(channel.on_message)
     app.event("app_home_opened")(channel.on_home_opened)
     return app
 
 
-def socket_mode_handler(bolt_app: App, app_token: str) -> Any:
-    """Socket Mode (the default): Slack connects to us over a WebSocket, no public URL needed."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    return SocketModeHandler(bolt_app, app_token)
+def socket_mode_handler(bolt_app: SlackApp, app_token: str) -> AckFirstSocketModeHandler:
+    """Socket Mode (the default): Slack connects to us over a WebSocket, no public URL needed;
+    each envelope is acknowledged before its work starts."""
+    return AckFirstSocketModeHandler(bolt_app, app_token)
 
 
 def client_from_settings(
@@ -325,10 +321,18 @@ def checked_app(
     client: WebClient,
     signing_secret: str | None,
     pulse: SlackPulse | None = None,
-) -> App:
-    """`build_app`, with Slack's refusal of the token (auth.test) as one line for the user."""
+    settings: Settings | None = None,
+) -> SlackApp:
+    """`build_app` (its pool sized by `settings`), with Slack's refusal of the token
+    (auth.test) as one line for the user."""
+    sizes = {}
+    if settings is not None:
+        sizes = {
+            "threads": settings.maturity_slack_threads,
+            "max_pending": settings.maturity_slack_max_pending,
+        }
     try:
-        return build_app(service, client, signing_secret, pulse=pulse)
+        return build_app(service, client, signing_secret, pulse=pulse, **sizes)
     except BoltError as exc:
         raise UsageError(f"Slack refused the bot token: {exc}") from None
     except (SlackClientError, OSError) as exc:
@@ -337,10 +341,10 @@ def checked_app(
 
 def app_from_settings(
     settings: Settings, service: AssessmentService, *, http: bool
-) -> tuple[App, str | None]:
+) -> tuple[SlackApp, str | None]:
     """Check the settings and build the app; returns it with the app-level token (Socket Mode)."""
     client, signing_secret, app_token = client_from_settings(settings, http=http)
-    return checked_app(service, client, signing_secret), app_token
+    return checked_app(service, client, signing_secret, settings=settings), app_token
 
 
 def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
@@ -356,7 +360,7 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
     pulse = SlackPulse.create(
         service, client, checked_pulse_settings(settings), admins=settings.pulse_admins
     )
-    app = checked_app(service, client, signing_secret, pulse)
+    app = checked_app(service, client, signing_secret, pulse, settings)
     _stop_on_sigterm()
     try:
         pulse.start()
@@ -365,12 +369,17 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
 
             log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
             server = web_app(app, service.storage, max_body_bytes=settings.maturity_max_body_bytes)
-            uvicorn.run(server, host=args.host, port=args.port, log_level="info")
+            # No access log: a line per request was a tenth of the CPU per answer, and the
+            # refusals that matter are logged by bot/slack/http.py.
+            uvicorn.run(server, host=args.host, port=args.port, log_level="info", access_log=False)
         else:
             socket_mode_handler(app, app_token).start()
     except KeyboardInterrupt:
         pass
     finally:
+        app.ack_first.shutdown(
+            wait=True
+        )  # the acknowledged work finishes before the database closes
         pulse.stop()
     return 0
 

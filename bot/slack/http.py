@@ -13,6 +13,10 @@ first check it fails, with one log line that never holds the body or the signatu
    check holds across restarts and between processes sharing the database. Slack's own retries
    of an event are new requests with a new signature; they are applied once by their event_id,
    as before.
+
+A request that passes is answered 200 at once and its work handed to the app's bounded pool
+after the response is sent (bot/slack/dispatch.py); only Slack's own checks (url_verification,
+ssl_check) are answered by Bolt, since the answer is their response.
 """
 
 from __future__ import annotations
@@ -24,15 +28,17 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.http_limits import (
@@ -43,6 +49,7 @@ from bot.http_limits import (
     read_body,
     too_large,
 )
+from bot.slack.dispatch import SlackApp, sender_of
 from bot.storage import Storage, StorageError
 
 EVENTS_PATH = "/slack/events"
@@ -132,26 +139,41 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
-def payload_problem(content_type: str, text: str) -> str | None:
-    """Why a signed body is not a request our listeners can read, or None. Parsed the way
-    Bolt parses it (bolt's request/internals.py parse_body), so what passes here parses there."""
+@dataclass(frozen=True)
+class SlackPayload:
+    """A signed body our listeners can read, parsed once."""
+
+    data: dict[str, Any]
+    """The JSON object (an event, or an interaction's `payload`), or a slash command's fields."""
+    answered_by_bolt: bool = False
+    """Slack's own checks (url_verification, ssl_check): Bolt's answer is the response itself,
+    so they are dispatched before responding, not acknowledged first."""
+
+
+def read_payload(content_type: str, text: str) -> SlackPayload | str:
+    """The parsed body, or why a signed body is not a request our listeners can read. Parsed
+    the way Bolt parses it (bolt's request/internals.py parse_body), so what passes here parses
+    there."""
     if content_type == "application/json" or text.startswith("{"):
         data = _json_object(text)
         if data is None:
             return "the body is not a JSON object"
-        return _event_problem(data)
+        problem = _event_problem(data)
+        if problem is not None:
+            return problem
+        return SlackPayload(data, answered_by_bolt=data.get("type") == "url_verification")
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
         data = _json_object(payload) if payload is not None else None
         if data is None:
             return "payload is not a JSON object"
-        return _interaction_problem(data)
+        return _interaction_problem(data) or SlackPayload(data)
     fields = dict(parse_qsl(text, keep_blank_values=True))
     if fields.get("ssl_check"):
-        return None  # Slack checking our certificate: Bolt answers it
+        return SlackPayload(fields, answered_by_bolt=True)  # Slack checking our certificate
     if fields.get("command"):
         missing = [name for name in ("team_id", "user_id") if not fields.get(name)]
-        return f"a slash command without {', '.join(missing)}" if missing else None
+        return f"a slash command without {', '.join(missing)}" if missing else SlackPayload(fields)
     return "neither an event, an interaction nor a slash command"
 
 
@@ -194,17 +216,18 @@ def _interaction_problem(data: dict[str, Any]) -> str | None:
 
 # ---- the server ----------------------------------------------------------------------------------
 def web_app(
-    bolt_app: App,
+    bolt_app: SlackApp,
     storage: Storage | None = None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     signing_secret: str | None = None,
 ) -> Starlette:
-    """HTTP mode: POST /slack/events, checked as the module says, then dispatched to Bolt in a
-    thread (its listeners are synchronous). `storage` keeps the signatures already applied;
-    `signing_secret` defaults to the one Bolt was built with."""
+    """HTTP mode: POST /slack/events, checked as the module says, acknowledged at once, and
+    then dispatched to Bolt in the app's work pool (bot/slack/dispatch.py). `storage` keeps the
+    signatures already applied; `signing_secret` defaults to the one Bolt was built with."""
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
     guard = SignedRequests(secret or "", storage)
+    dispatch = bolt_app.ack_first
 
     async def events(request: Request) -> Response:
         try:
@@ -221,16 +244,33 @@ def web_app(
             return PlainTextResponse("invalid request", status_code=401)
         text = body.decode("utf-8")
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        problem = payload_problem(content_type, text)
-        if problem is not None:
-            log.warning("refused a signed request: %s", problem)
-            return bad_request(problem)
+        payload = read_payload(content_type, text)
+        if isinstance(payload, str):
+            log.warning("refused a signed request: %s", payload)
+            return bad_request(payload)
         if not await asyncio.to_thread(guard.first_time, headers):
             log.warning("refused a replayed request (its signature was applied before)")
             return Response(status_code=200)
-        response: BoltResponse = await asyncio.to_thread(
-            bolt_app.dispatch, to_bolt_request(request, body)
+        bolt_request = to_bolt_request(request, body)
+        if payload.answered_by_bolt:
+            answer: BoltResponse = await asyncio.to_thread(bolt_app.dispatch, bolt_request)
+            return to_starlette_response(answer)
+        if dispatch.admit():
+            return Response(
+                status_code=200, background=BackgroundTask(_later, dispatch.start, bolt_request)
+            )
+        sender = sender_of(payload.data)
+        busy = await asyncio.to_thread(dispatch.busy_ack, sender)
+        if busy is not None:
+            return JSONResponse(busy)
+        return Response(
+            status_code=200, background=BackgroundTask(_later, dispatch.notify_busy, sender)
         )
-        return to_starlette_response(response)
 
     return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
+
+
+async def _later(call: Callable[[Any], None], argument: Any) -> None:
+    """A background task that runs after the response is sent (so the ack goes first); async,
+    so Starlette calls it on the event loop: `call` only hands work to a thread."""
+    call(argument)

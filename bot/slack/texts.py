@@ -84,6 +84,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Nog geen afgeronde beoordelingen.",
         "en": "No finished assessments yet.",
     },
+    "busy": {
+        "nl": "Het is nu te druk: dit is niet verwerkt en er is niets opgeslagen. "
+        "Probeer het over een minuut opnieuw.",
+        "en": "It is too busy right now: this was not handled and nothing was saved. "
+        "Please try again in a minute.",
+    },
 }
 
 
