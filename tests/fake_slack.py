@@ -153,6 +153,10 @@ class Message:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
+    def shown(self) -> list[str]:
+        """Every text a user reads in the message's blocks, in order (see `Call.text_of_blocks`)."""
+        return list(_texts(self.blocks))
+
 
 class FakeSlack:
     """The Slack Web API, faked: start it, give `api_url` to the WebClient, read `calls`."""

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from bot.service import AssessmentService
-from bot.slack.app import EVENTS_PATH, build_app, make_client, web_app
+from bot.slack.app import EVENTS_PATH, SlackChannel, build_app, make_client, web_app
 from bot.storage import Storage
 from flows.i18n import t
+from flows.replies import Ask, Choice, Say
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi
 
 SECRET = "test-signing-secret"
@@ -165,11 +166,16 @@ def test_start_and_first_options_end_in_the_first_phase(rig, fake, models, model
     assert first_phase in result.text_of_blocks()
     last_post = fake.calls_to("chat.postMessage")[-1]
     assert first_phase in last_post.text_of_blocks()
-    # every question message now reads "✓ question → answer", without buttons
-    answered = [m for m in fake.dm_messages("U1") if m.text.startswith("✓")]
+    # every question now reads "✓ question → answer", without buttons; the first one shares
+    # its message with the model's intro, which stays above it
+    messages = fake.dm_messages("U1")
+    answered = [line for m in messages for line in m.shown() if line.startswith("✓")]
     assert len(answered) == len(model.questions)
-    assert not any(has_actions(m) for m in answered)
-    assert option_label(models, model_id, 1, 0) in answered[0].text
+    assert not any(b.get("block_id") in ("answers", "nav") for m in messages for b in m.blocks)
+    assert option_label(models, model_id, 1, 0) in answered[0]
+    assert messages[0].shown()[0].startswith(model.name.en)
+    assert messages[0].shown()[-1] == answered[0]
+    assert len(messages) == len(model.questions) + 1  # one message per question, the result
     # stored: every answer and the result
     assert len(rig.answers("U1")) == len(model.questions)
     assert rig.rows("select model_id, phase_id from results") == [(model_id, model.phases[0].id)]
@@ -203,6 +209,87 @@ def test_a_select_replaces_buttons_when_a_question_has_many_options(rig, fake, m
     assert (
         model.questions[many].options[-1].label.en in fake.message(message.channel, message.ts).text
     )
+
+
+# ---- one message per turn ----------------------------------------------------------------------
+def posts_after(fake: FakeSlack, mark: int) -> list[Call]:
+    return [c for c in fake.calls_to("chat.postMessage", after=mark) if c.ok]
+
+
+def divided(message: Message) -> bool:
+    """Whether a divider sets the question off from the text above it in its message."""
+    at = [b.get("block_id") for b in message.blocks].index("question")
+    return at > 0 and message.blocks[at - 1]["type"] == "divider"
+
+
+def test_each_turn_is_one_message_and_an_answer_edits_only_its_question(rig, fake, models):
+    """A turn's replies (a note, the model's intro, a typed answer's confirmation, the next
+    question) arrive as one chat.postMessage; a pressed answer adds one chat.update."""
+    model = models["social-strategy"]
+    total = len(model.questions)
+
+    def answer_line(number: int) -> str:  # what an answered question reads (option 1 chosen)
+        label = option_label(models, "social-strategy", number, 0)
+        return f"✓ {model.questions[number - 1].text.en} → {label}"
+
+    mark = rig.command("U1", "start social-strategy")
+    first = rig.question("U1", after=mark)
+    assert len(posts_after(fake, mark)) == 1
+    shown = first.shown()
+    assert shown[0].startswith(model.name.en)  # the intro, a divider, then the question
+    assert divided(first) and f"*{model.questions[0].text.en}*" in shown
+    assert shown[shown.index(f"*{model.questions[0].text.en}*") - 1] == f"Question 1 of {total}"
+
+    # a pressed answer: the question's part becomes the answer, the intro above it stays
+    mark = rig.answer("U1", first, 0)
+    second = rig.question("U1", after=mark)
+    assert len(posts_after(fake, mark)) == 1
+    assert len(fake.calls_to("chat.update", after=mark)) == 1
+    edited = fake.message(first.channel, first.ts)
+    assert edited.shown()[0] == shown[0]
+    assert edited.shown()[-1] == answer_line(1)
+    assert not any(b["type"] == "actions" for b in edited.blocks)
+    assert model.questions[0].text.en in edited.text and edited.text.startswith(first.text[:40])
+
+    # the exit moment: a note between the answer and the next question, still one message
+    mark = rig.answer("U1", second, 0)
+    third = rig.question("U1", after=mark)
+    assert len(posts_after(fake, mark)) == 1
+    assert len(fake.calls_to("chat.update", after=mark)) == 1
+    assert third.shown()[0].startswith("By your answers, your organisation is not ready")
+    assert divided(third)
+    assert fake.message(second.channel, second.ts).shown() == [answer_line(2)]
+
+    # a typed answer: its confirmation and the next question, one message, no edit
+    mark = fake.mark()
+    assert rig.send.dm("U1", "1").status_code == 200
+    fourth = rig.question("U1", after=mark)
+    assert len(posts_after(fake, mark)) == 1
+    assert fake.calls_to("chat.update", after=mark) == []
+    typed = fourth.shown()[0]
+    assert typed == answer_line(3)
+    assert fourth.text.startswith("✓ ") and f"Question 4 of {total}" in fourth.text
+    assert divided(fourth)
+
+    # answering that message keeps the typed answer above the new one
+    mark = rig.answer("U1", fourth, 0)
+    rig.question("U1", after=mark)
+    lines = fake.message(fourth.channel, fourth.ts).shown()
+    assert lines[0] == typed and lines[-1] == answer_line(4)
+    assert len(rig.answers("U1")) == 4
+
+
+def test_a_turn_too_long_for_one_message_arrives_as_several_in_order(rig, fake):
+    """Slack takes at most 50 blocks a message: a longer turn is split there, nowhere else."""
+    notes = [Say(f"Note {n}: " + "x" * 2500) for n in range(60)]  # a section each
+    ask = Ask("a1", "q1", "Question 1 of 9", "How?", (Choice("Yes", "a:a1:q1:y"),))
+    client = make_client(BOT_TOKEN, fake.api_url)
+    assert SlackChannel(rig.service).deliver(client, "DU1", [*notes, ask], "en", None)
+    posts = fake.calls_to("chat.postMessage")
+    assert [len(c.blocks) for c in posts] == [50, 10 + 1 + 4]  # notes, divider, question
+    read = [line.split(":")[0] for m in fake.dm_messages("U1") for line in m.shown()]
+    assert read[:63] == [*(f"Note {n}" for n in range(60)), "Question 1 of 9", "*How?*", "Yes"]
+    assert [c.params["text"][:8] for c in posts] == ["Note 0: ", "Note 50:"]
 
 
 # ---- navigation ---------------------------------------------------------------------------------
@@ -447,14 +534,15 @@ def test_a_command_outside_the_dm_points_to_the_dm(rig, fake):
 
 
 # ---- failures -----------------------------------------------------------------------------------
-def test_a_rate_limited_send_is_retried_after_retry_after(rig, fake):
+def test_a_rate_limited_send_is_retried_after_retry_after(rig, fake, models):
     fake.fail("chat.postMessage", 429, retry_after=0)
     mark = rig.command("U1", "start groeimodel")
     question = rig.question("U1", after=mark)
     posts = fake.calls_to("chat.postMessage", after=mark)
     assert posts[0].status == 429
     assert posts[1].params["text"] == posts[0].params["text"]  # the same message, sent again
-    assert question.text.startswith("Question 1")
+    assert posts[1].response["ts"] == question.ts and len(posts) == 2
+    assert f"Question 1 of {len(models['groeimodel'].questions)}" in question.text
 
 
 def test_a_failed_send_never_loses_the_stored_answer(rig, fake, models):

@@ -179,6 +179,26 @@ def is_question(call: Call) -> bool:
     return any(b.get("block_id") == "answers" for b in call.blocks)
 
 
+def has_answers(message: Message) -> bool:
+    return any(b.get("block_id") in ("answers", "nav") for b in message.blocks)
+
+
+def check_invitation(rig: PulseRig, post: Call, model_id: str = "groeimodel") -> None:
+    """One chat.postMessage holds the whole invitation, in the order a member reads it: the
+    invitation, the pulse model's intro, the first question with its answer buttons."""
+    model = rig.pulse.pulse_models[f"{model_id}_pulse"]
+    text = post.params["text"]  # the notification starts with the invitation
+    assert text.startswith("Pulse for #team-a: ") and "anonymous" in text
+    assert model.questions[0].text.en in text
+    shown = rig.fake.posted(post).shown()
+    assert shown[0] == text.split("\n", 1)[0]
+    assert shown[1].startswith(model.name.en)  # the intro
+    header = shown.index(f"Question 1 of {len(model.questions)}")
+    assert shown[header + 1] == f"*{model.questions[0].text.en}*"
+    ids = [b.get("block_id") for b in post.blocks]
+    assert ids.index("question") < ids.index("answers") < ids.index("nav") == len(ids) - 1
+
+
 def is_result(call: Call) -> bool:
     return bool(call.blocks) and call.blocks[0].get("type") == "header"
 
@@ -243,11 +263,10 @@ def run_round(rig: PulseRig, answering: int) -> dict[str, Any]:
     mark = rig.tick_at(DUE + timedelta(seconds=20))
     invited = {}
     for user in MEMBERS:
-        posts = posts_to(fake, f"D{user}", after=mark)
-        invitation = posts[0].params["text"]
-        assert invitation.startswith("Pulse for #team-a: ") and "anonymous" in invitation
-        assert is_question(posts[-1])  # the model's intro, then the first question
-        invited[user] = fake.posted(posts[-1])
+        # one message: the invitation, the model's intro, then the first question's buttons
+        [post] = posts_to(fake, f"D{user}", after=mark)
+        check_invitation(rig, post)
+        invited[user] = fake.posted(post)
     for outsider in ("UHELPER", "UGONE", ADMIN, OUTSIDER):
         assert posts_to(fake, f"D{outsider}") == []
     assert len(fake.calls_to("users.list", after=mark)) == 1  # not users.info per member
@@ -256,8 +275,12 @@ def run_round(rig: PulseRig, answering: int) -> dict[str, Any]:
     count = pulse_questions(rig)
     for user in MEMBERS[:answering]:
         rig.answer_until_result(user, 1, invited[user])
-        answered = [m for m in fake.dm_messages(user) if m.text.startswith("✓")]
+        messages = fake.dm_messages(user)
+        answered = [line for m in messages for line in m.shown() if line.startswith("✓")]
         assert len(answered) == count  # each press became "✓ question → answer"
+        assert messages[0].shown()[0].startswith("Pulse for #team-a: ")  # the invitation stays
+        assert messages[0].shown()[-1] == answered[0]
+        assert not any(has_answers(m) for m in messages)
 
     mark = rig.tick_at(DUE + timedelta(hours=25))  # past the reminder delay (24 h)
     reminded = {
@@ -365,10 +388,14 @@ def test_a_stored_dm_channel_is_reused_and_a_gone_one_reopened(rig, fake):
     assert reopened == ["U3"]  # only the gone one is opened again
     for user in MEMBERS:
         channel = "DNEW3" if user == "U3" else f"D{user}"
-        invitations = [
-            c for c in posts_to(fake, channel, after=mark) if "Pulse for" in c.params["text"]
-        ]
-        assert len(invitations) == 1, user
+        # one chat.postMessage each: the invitation, then the last round's reminder
+        invitation, reminder = posts_to(fake, channel, after=mark)
+        check_invitation(rig, invitation)
+        assert reminder.params["text"].startswith("Reminder: the pulse of #team-a")
+    gone = [
+        c for c in fake.calls_to("chat.postMessage", after=mark) if c.params["channel"] == "DU3"
+    ]
+    assert [c.response.get("error") for c in gone] == ["channel_not_found"]
     assert rig.rows("select dm from dm_channels where member like '%:U3'") == [("DNEW3",)]
 
 

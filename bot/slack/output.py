@@ -1,16 +1,19 @@
 """Replies into a Slack conversation: `SlackOutput`, the channel interface (bot/channel.py) for
 one DM or channel, choosing the Block Kit message (bot/slack/render.py) and the Web API call
-(bot/slack/app.py) for each kind of reply.
+(bot/slack/app.py) for each kind of reply. A turn's replies go out as few messages as Slack
+allows (bot/slack/compose.py): one chat.postMessage per turn, not one per reply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 
 from bot.channel import Chart, OutputChannel, chart_png
+from bot.slack.compose import answered_update, turn_messages
 from bot.slack.render import (
     SlackMessage,
     answered_message,
@@ -21,6 +24,7 @@ from bot.slack.render import (
     text_message,
 )
 from bot.slack.texts import st
+from flows.events import Event
 from flows.replies import Answered, Ask, Reply, ResultCard, Say
 
 
@@ -110,15 +114,26 @@ class SlackOutput(OutputChannel):
     def help_note(self) -> str:
         return st("help_note", self.lang)
 
+    def deliver(self, replies: Iterable[Reply], *, event: Event | None = None) -> bool:
+        """The turn's replies as few messages as Slack allows, each chart uploaded after its
+        message. True when Slack took every message (all are tried, in order)."""
+        settled = self.settle(self.with_help_note(replies, event))
+        results = [
+            self.post(item) if isinstance(item, SlackMessage) else self.send_chart(item)
+            for item in turn_messages(settled, self.lang)
+        ]
+        return all(results)
+
     def settle(self, replies: list[Reply]) -> list[Reply]:
-        """The pressed message becomes its answer, or loses its buttons with a note of what was
-        pressed (no note when the press failed); the answer is then not posted again."""
+        """The pressed question becomes its answer (text before it in the same message stays),
+        or the pressed message loses its buttons with a note of what was pressed (no note when
+        the press failed); the answer is then not posted again."""
         pressed = self.pressed
         if pressed is None:
             return replies
         answered = next((r for r in replies if isinstance(r, Answered)), None)
         if answered is not None:
-            message = answered_message(answered)
+            message = answered_update(pressed.blocks, answered)
         else:
             failed = any(isinstance(r, Say) and r.is_error for r in replies)
             message = settled_message(

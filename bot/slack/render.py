@@ -39,6 +39,9 @@ HEADER_TEXT = 150
 SECTION_TEXT = 3000
 FALLBACK_TEXT = 3000
 MESSAGE_BLOCKS = 50
+QUESTION_BLOCK = "question"
+"""The block_id of a question's first block: where a message that holds more than the
+question (bot/slack/compose.py) is cut when the question is answered."""
 
 _COMMAND_WORD = re.compile(r"(?<![\w/])/([a-z]+)\b")
 
@@ -222,7 +225,7 @@ def say_message(reply: Say, lang: str) -> SlackMessage:
 
 
 def ask_message(reply: Ask, lang: str) -> SlackMessage:
-    blocks = [context(mrkdwn(reply.header))]
+    blocks = [{**context(mrkdwn(reply.header)), "block_id": QUESTION_BLOCK}]
     blocks += sections(f"*{mrkdwn(reply.text)}*")
     if reply.help:
         blocks.append(context(mrkdwn(reply.help)))
