@@ -8,6 +8,7 @@ person at a terminal and with piped input, so assessments can be scripted.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -16,9 +17,9 @@ from bot.channel import OutputChannel
 from bot.pulse.service import iso, recheck_message
 from bot.service import AssessmentService
 from bot.storage import StorageWriteError
-from flows.events import Event, Kind, from_text
+from flows.events import Event, Kind, from_payload, from_text
 from flows.i18n import t
-from flows.replies import Reply, Say
+from flows.replies import Reply, Say, plain_text
 
 CHANNEL = "console"
 
@@ -49,6 +50,12 @@ class ConsoleChannel(OutputChannel):
         handled = self.service.handle(CHANNEL, self.user, event, lang_hint=self.new_user_lang)
         self.deliver(handled.replies, event=event)
         return handled.replies
+
+    def send_message(self, say: Say) -> bool:
+        """A terminal has no buttons: a choice its number cannot reach (the history's older
+        page, which the text already names as a command) is left out of the numbered list."""
+        typed = tuple(c for c in say.choices if from_payload(c.payload).kind is not Kind.HISTORY)
+        return self.send_text(plain_text(replace(say, choices=typed)))
 
     def send_text(self, text: str) -> bool:
         self.out.write(text + "\n\n")

@@ -27,7 +27,8 @@ from flows.engine import (
     ScheduleRecheck,
     SetLanguage,
 )
-from flows.events import Event
+from flows.engine_data import HISTORY_PAGE_SIZE, HistoryPage
+from flows.events import Event, Kind
 from flows.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from flows.model_schema import MaturityModel
 from flows.replies import Reply, Say
@@ -49,6 +50,15 @@ class Handled:
     duplicate: bool = False
     saved: bool = True
     """False when the database refused the write: nothing of the event was stored."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """A user's home screen (Slack's Home tab): each model's latest result, newest first, and
+    the newest page of results."""
+
+    latest: tuple[PastResult, ...]
+    recent: HistoryPage
 
 
 class AssessmentService:
@@ -113,9 +123,11 @@ class AssessmentService:
                 user = storage.user(channel, external_id, normalise_language(lang_hint))
                 return Handled(user, (), duplicate=True)
             user = storage.user(channel, external_id, normalise_language(lang_hint))
+            page = event.history_page
             inputs = Inputs(
                 open_assessments=storage.open_assessments(user),
-                history=storage.history(user) if event.needs_history else None,
+                history=storage.latest_results(user) if event.kind is Kind.RESULT else None,
+                history_page=storage.history_page(user, page) if page is not None else None,
                 new_assessment_id=self.make_id(),
                 initiatives=storage.initiatives(user) if event.needs_initiatives else (),
             )
@@ -223,6 +235,50 @@ class AssessmentService:
         return user.lang if user else None
 
     def history(self, channel: str, external_id: str) -> tuple[User | None, tuple[PastResult, ...]]:
+        """All of a user's results, newest first: the command line's `history` (an export).
+        A chat shows a page at a time (`history_page`)."""
         with self.storage.reading():
             user = self.storage.find_user(channel, external_id)
             return user, (self.storage.history(user) if user else ())
+
+    def history_page(
+        self, channel: str, external_id: str, number: int = 1, size: int = HISTORY_PAGE_SIZE
+    ) -> HistoryPage:
+        """Page `number` of a user's results, newest first (empty for an unknown user)."""
+        with self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
+            if user is None:
+                return HistoryPage((), number, 0, size)
+            return self.storage.history_page(user, number, size)
+
+    def home(self, channel: str, external_id: str) -> Home:
+        """What a home screen shows: each model's latest result and the newest page."""
+        with self.storage.reading():
+            user = self.storage.find_user(channel, external_id)
+            if user is None:
+                return Home((), HistoryPage((), 1, 0))
+            return Home(self.storage.latest_results(user), self.storage.history_page(user, 1))
+
+    def claim_home_view(self, channel: str, external_id: str, digest: str) -> bool:
+        """Whether to publish a home view with this digest: False when the one published
+        last is the same. Recorded before publishing, so two triggers at once publish once
+        (`release_home_view` when the publish failed). Only for a user the bot knows: nothing
+        is kept about someone who never used it or just had their data erased (their empty
+        view is published each time); a full disk only costs an extra publish."""
+        with self.storage.reading():
+            if self.storage.find_user(channel, external_id) is None:
+                return True
+            if self.storage.home_view_digest(channel, external_id) == digest:
+                return False  # the common case, without taking the write lock
+        try:
+            return self.storage.claim_home_view(channel, external_id, digest)
+        except StorageWriteError as exc:
+            log.warning("%s; the home view is published without its record", exc)
+            return True
+
+    def release_home_view(self, channel: str, external_id: str, digest: str) -> None:
+        """A claimed view was not published: the next trigger publishes it."""
+        try:
+            self.storage.release_home_view(channel, external_id, digest)
+        except StorageWriteError as exc:
+            log.warning("%s; the unpublished home view stays recorded", exc)

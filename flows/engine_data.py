@@ -30,6 +30,32 @@ class OpenAssessment:
     """question id -> option id; None where the user skipped the question."""
 
 
+HISTORY_PAGE_SIZE = 20
+"""Results per /history page and in the Slack Home tab: a long history is read a page at a time."""
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a user's results, newest first, and where it sits among all of them."""
+
+    results: tuple[PastResult, ...]
+    number: int
+    """1-based: page 1 holds the newest results."""
+    total: int
+    """How many results the user has in all."""
+    size: int = HISTORY_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """The position (1-based, newest first) of the page's first result."""
+        return (self.number - 1) * self.size + 1
+
+    @property
+    def has_more(self) -> bool:
+        """Whether older results follow on the next page."""
+        return self.number * self.size < self.total
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What the service loads from storage for one event."""
@@ -37,7 +63,9 @@ class Inputs:
     open_assessments: dict[str, OpenAssessment] = field(default_factory=dict)
     """Unfinished assessments by model id."""
     history: tuple[PastResult, ...] | None = None
-    """Finished results, newest first; loaded only for events that need them."""
+    """Each model's latest result, newest first; loaded only for /result."""
+    history_page: HistoryPage | None = None
+    """The page of results /history asked for; loaded only for /history."""
     new_assessment_id: str = "0"
     """An id to use if this event starts an assessment (ids are made by the caller)."""
     initiatives: tuple[Initiative, ...] = ()

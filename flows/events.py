@@ -61,6 +61,12 @@ class Event:
         return self.kind in (Kind.RESULT, Kind.HISTORY)
 
     @property
+    def history_page(self) -> int | None:
+        """For /history: the page asked for (1 without an argument); None when the argument
+        is no page number."""
+        return page_number(self.value) if self.kind is Kind.HISTORY else None
+
+    @property
     def needs_initiatives(self) -> bool:
         return self.kind is Kind.INITIATIVES
 
@@ -145,6 +151,26 @@ def payload_command(kind: Kind) -> str:
     return f"c:{kind.value}"
 
 
+def payload_history(page: int) -> str:
+    """The "older results" button: /history's page `page`."""
+    return f"h:{page}"
+
+
+MAX_PAGE_DIGITS = 6
+"""A page number has at most this many digits: far past any history, and a forged one stays a
+small integer (SQLite's OFFSET takes 64 bits)."""
+
+
+def page_number(value: str | None) -> int | None:
+    """A /history page: 1 when none is given, the number typed or pressed, None otherwise."""
+    if value is None:
+        return 1
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS:
+        return None
+    return int(text) if int(text) >= 1 else None
+
+
 def from_payload(payload: str) -> Event:
     """A button press. Unknown or damaged payloads become STALE: the button is no longer valid.
     A payload is cleaned like typed text: a forged one may end up in an error message."""
@@ -158,6 +184,8 @@ def from_payload(payload: str) -> Event:
         return Event(Kind.EDIT, parts[1], assessment_id=parts[0])
     if tag == "r" and len(parts) == 2 and all(parts):
         return Event(Kind.REMIND, f"{parts[0]} {parts[1]}")
+    if tag == "h" and page_number(rest or "x") is not None:
+        return Event(Kind.HISTORY, str(page_number(rest)))
     if tag == "c":
         try:
             return Event(Kind(rest))

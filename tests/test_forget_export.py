@@ -41,6 +41,7 @@ TABLES = {
     "round_invites",
     "recheck_reminders",
     "seen_requests",
+    "home_views",
 }
 NEXT_ROUND = DUE + timedelta(days=7, seconds=20)
 
@@ -160,7 +161,13 @@ def test_slack_forget_leaves_no_trace_of_the_user_in_any_table(slack, models):
     round_two = slack_story(slack, models)
     needles = [SUBJECT, f"{TEAM_ID}:{SUBJECT}", SUBJECT_NAME]
     before = traces(slack.db_path, needles)
-    for where in ("teams.created_by", "pulses.created_by", "round_invites.member", "users."):
+    for where in (
+        "teams.created_by",
+        "pulses.created_by",
+        "round_invites.member",
+        "users.",
+        "home_views.member",  # the Home tab published with their pulse result
+    ):
         assert any(hit.startswith(where) for hit in before), where
 
     slack_forget(slack, SUBJECT)
@@ -250,6 +257,8 @@ def test_slack_export_holds_reminders_invitations_and_what_they_started_and_nobo
     assert answered["model_name"] and answered["result"]["phase_name"]
     assert all(answer["question"] and answer["answer"] for answer in answered["answers"])
     assert [i["name"] for i in data["initiatives"]] == ["Webcare"]
+    [home] = data["home_tab"]  # the digest of the Home tab last published to them
+    assert len(home["digest"]) == 64 and home["published_at"]
 
 
 # ---- Telegram ----------------------------------------------------------------------------------

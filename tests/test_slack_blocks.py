@@ -24,6 +24,7 @@ from bot.slack.render import (
     unescape,
 )
 from bot.slack.texts import TEXTS, st
+from flows.engine_data import HistoryPage
 from flows.events import Event, Kind, from_payload
 from flows.i18n import placeholders, t
 from flows.model_schema import LANGUAGES
@@ -214,8 +215,8 @@ def test_home_view_shows_latest_result_per_model_and_history(service, models):
         chat.start("groeimodel")
         while chat.result is None:
             chat.press(chat.question.choices[option].payload)
-    user, history = service.history("test", "home")
-    view = home_view(models, history, "en")
+    home = service.home("test", "home")
+    view = home_view(models, home.latest, home.recent, "en")
     check_limits(view["blocks"], max_blocks=100)
     assert view["type"] == "home"
     model = models["groeimodel"]
@@ -227,7 +228,7 @@ def test_home_view_shows_latest_result_per_model_and_history(service, models):
     assert text.count(model.name.en) == 1 + 2  # its line, and two history entries
     assert "Not taken yet" in text  # the other models
 
-    dutch = "\n".join(_texts(home_view(models, (), "nl")["blocks"]))
+    dutch = "\n".join(_texts(home_view(models, (), HistoryPage((), 1, 0), "nl")["blocks"]))
     assert "Nog geen afgeronde beoordelingen." in dutch
     assert "Nog niet gedaan" in dutch
 

@@ -39,7 +39,7 @@ from bot.slack.events import (
     external_id,
     first_word,
 )
-from bot.slack.home import home_view
+from bot.slack.home import home_view, view_digest
 from bot.slack.http import EVENTS_PATH, bolt_logger, web_app
 from bot.slack.output import Pressed, SlackOutput
 from bot.slack.personal import export, forget
@@ -185,11 +185,22 @@ class SlackChannel:
     def publish_home(
         self, client: WebClient, team_id: str, user_id: str, lang: str | None = None
     ) -> None:
+        """Publish the Home tab only when it differs from the one published last (its digest
+        is stored per member): opening the tab again, or a second trigger for the same result,
+        costs a read, not a views.publish. A failed publish is released, so the next one runs."""
         who = external_id(team_id, user_id)
-        _, history = self.service.history(CHANNEL, who)
+        home = self.service.home(CHANNEL, who)
         lang = lang or self.lang_for(client, team_id, user_id)
-        view = home_view(self.service.models, history, lang)
-        self.safely("views.publish", lambda: client.views_publish(user_id=user_id, view=view))
+        view = home_view(self.service.models, home.latest, home.recent, lang)
+        digest = view_digest(view)
+        if not self.service.claim_home_view(CHANNEL, who, digest):
+            log.debug("Home tab unchanged: not published again")
+            return
+        published = self.safely(
+            "views.publish", lambda: client.views_publish(user_id=user_id, view=view)
+        )
+        if published is None:
+            self.service.release_home_view(CHANNEL, who, digest)
 
     # ---- Slack calls ---------------------------------------------------------------------------
     def first_contact_language(self, client: WebClient, who: str, user_id: str) -> str | None:

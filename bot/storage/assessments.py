@@ -4,11 +4,13 @@ re-check reminders, and the deliveries already applied. Every statement an asses
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from bot.storage.connection import now_iso
 from bot.storage.personal import PersonalData
 from bot.storage.users import User
 from flows.engine import Conversation, OpenAssessment
+from flows.engine_data import HISTORY_PAGE_SIZE, HistoryPage
 from flows.initiatives import Initiative, NewInitiative
 from flows.results import PastResult, StoredResult
 
@@ -143,16 +145,46 @@ class Storage(PersonalData):
         return dict(rows)
 
     # ---- results -------------------------------------------------------------------------
+    # Every read below walks an index on (user_id, ...), newest first: a user with hundreds of
+    # results costs what one with twenty does (only `history`, the full export, reads them all).
+    _RESULT = "select assessment_id, model_id, created_at, detail from results "
+
     def history(self, user: User) -> tuple[PastResult, ...]:
-        rows = self.db.execute(
-            "select assessment_id, model_id, created_at, detail from results "
-            "where user_id = ? order by created_at desc, rowid desc",
-            (user.id,),
-        ).fetchall()
-        return tuple(
-            PastResult(aid, model_id, created, StoredResult.from_json(json.loads(detail)))
-            for aid, model_id, created, detail in rows
+        """All the user's results, newest first: for the command line's export, not a chat."""
+        return _past(
+            self.db.execute(
+                self._RESULT + "where user_id = ? order by created_at desc, rowid desc",
+                (user.id,),
+            )
         )
+
+    def history_page(self, user: User, number: int, size: int = HISTORY_PAGE_SIZE) -> HistoryPage:
+        """Page `number` (1: the newest `size` results) and how many results there are."""
+        total = self._one("select count(*) from results where user_id = ?", (user.id,))[0]
+        rows = self.db.execute(
+            self._RESULT + "where user_id = ? order by created_at desc, rowid desc "
+            "limit ? offset ?",
+            (user.id, size, (number - 1) * size),
+        )
+        return HistoryPage(_past(rows), number, total, size)
+
+    def latest_results(self, user: User) -> tuple[PastResult, ...]:
+        """Each model's latest result, newest first: one seek per model the user has taken
+        (the index on user, model, created_at), hopping from model id to model id."""
+        rows = self.db.execute(
+            "with recursive taken(model_id) as ("
+            " select min(model_id) from results where user_id = :user"
+            " union all"
+            " select (select min(model_id) from results where user_id = :user"
+            " and model_id > taken.model_id) from taken where taken.model_id is not null) "
+            "select r.assessment_id, r.model_id, r.created_at, r.detail from taken "
+            "join results r on r.rowid = (select x.rowid from results x "
+            " where x.user_id = :user and x.model_id = taken.model_id "
+            " order by x.created_at desc, x.rowid desc limit 1) "
+            "order by r.created_at desc, r.rowid desc",
+            {"user": user.id},
+        )
+        return _past(rows)
 
     # ---- initiatives ---------------------------------------------------------------------
     def initiatives(self, user: User) -> tuple[Initiative, ...]:
@@ -222,6 +254,37 @@ class Storage(PersonalData):
                 pk=("channel", "member"),
             )
 
+    # ---- the Home view last published to a member ----------------------------------------
+    def home_view_digest(self, channel: str, member: str) -> str | None:
+        row = self._one(
+            "select digest from home_views where channel = ? and member = ?", (channel, member)
+        )
+        return row[0] if row else None
+
+    def claim_home_view(self, channel: str, member: str, digest: str) -> bool:
+        """Record `digest` as the member's published view; False when it already was (another
+        thread publishes it, or did), so an unchanged view is published once, not per trigger.
+        Only while the member is a user: a view is never recorded for someone just erased."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "insert into home_views (channel, member, digest, published_at) "
+                "select ?, ?, ?, ? where exists "
+                "(select 1 from users where channel = ? and external_id = ?) "
+                "on conflict(channel, member) do update set "
+                "digest = excluded.digest, published_at = excluded.published_at "
+                "where home_views.digest != excluded.digest",
+                (channel, member, digest, now_iso(), channel, member),
+            )
+            return cursor.rowcount == 1
+
+    def release_home_view(self, channel: str, member: str, digest: str) -> None:
+        """Forget a claimed view that was not published, so the next trigger publishes it."""
+        with self.transaction() as db:
+            db.execute(
+                "delete from home_views where channel = ? and member = ? and digest = ?",
+                (channel, member, digest),
+            )
+
     def first_signed_request(self, signature: str, request_ts: int, *, oldest: int) -> bool:
         """Record a verified request's signature; False when it was applied before (a replay).
         Signatures of requests older than `oldest` (a Unix time) are dropped: past the replay
@@ -234,3 +297,10 @@ class Storage(PersonalData):
                 (signature, request_ts, now_iso()),
             )
             return cursor.rowcount == 1
+
+
+def _past(rows: Iterable[tuple[str, str, str, str]]) -> tuple[PastResult, ...]:
+    return tuple(
+        PastResult(aid, model_id, created, StoredResult.from_json(json.loads(detail)))
+        for aid, model_id, created, detail in rows
+    )

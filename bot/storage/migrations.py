@@ -230,4 +230,17 @@ def m007_dm_channels(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_history_pages(db: Database) -> None:
+    """/history and the Home tab read a page, not everything: each model's latest result is one
+    index seek per model (user, model, newest), and the Home tab keeps the digest of the view
+    last published per member, so an unchanged view is not published again."""
+    db["results"].create_index(["user_id", "model_id", "created_at"])
+    db["home_views"].create(
+        {"channel": str, "member": str, "digest": str, "published_at": str},
+        pk=("channel", "member"),
+        not_null={"digest", "published_at"},
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -38,6 +38,7 @@ class PersonalData(Connection):
             ),
             ("delete from recheck_reminders where external_id = ? and channel = ?", key),
             ("delete from dm_channels where member = ? and channel = ?", key),
+            ("delete from home_views where member = ? and channel = ?", key),
             ("delete from assessments where user_id = ?", mine),
             ("delete from conversations where user_id = ?", mine),
             ("delete from users where id = ?", mine),
@@ -100,6 +101,10 @@ class PersonalData(Connection):
             ),
             "direct_message_channel": rows(
                 "select dm, updated_at from dm_channels where member = ? and channel = ?", *key
+            ),
+            "home_tab": rows(
+                "select digest, published_at from home_views where member = ? and channel = ?",
+                *key,
             ),
             "recheck_reminders": rows(
                 "select model_id, due_at, sent_at, created_at from recheck_reminders "
