@@ -56,11 +56,6 @@ class Event:
     """For CHOOSE: skip the intro confirmation (the user named the model in the command)."""
 
     @property
-    def needs_history(self) -> bool:
-        """Whether the service must load past results before handling this event."""
-        return self.kind in (Kind.RESULT, Kind.HISTORY)
-
-    @property
     def history_page(self) -> int | None:
         """For /history: the page asked for (1 without an argument); None when the argument
         is no page number."""
