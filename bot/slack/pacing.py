@@ -1,9 +1,13 @@
 """Pacing the pulse's Web API calls under Slack's published rate limits, before they are made.
 
-A round sends each member a DM (conversations.open, then the invitation and the first question),
-so a team of 1,000 means about 3,000 Web API calls in one go. `Pacer` keeps them under Slack's
-limits; the WebClient's RateLimitErrorRetryHandler still honours a 429's Retry-After if Slack
-disagrees. `Pacing.scaled` lets the fake Slack enforce the same limits faster in tests.
+A round sends each member one message: the invitation, the model's intro and the first question
+are one chat.postMessage (bot/slack/compose.py), into a DM channel opened (conversations.open)
+only the first time and stored. So the first round of a team of 1,000 is about 2,000 Web API
+calls, paced by conversations.open (Tier 3, about 50 a minute: some 20 minutes), and every later
+round about 1,000, paced by chat.postMessage's workspace-wide cap (4 a second here: some 4
+minutes). `Pacer` keeps them under Slack's limits; the WebClient's RateLimitErrorRetryHandler
+still honours a 429's Retry-After if Slack disagrees. `Pacing.scaled` lets the fake Slack
+enforce the same limits faster in tests and bench/pulse_fanout.py.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class Pacing:
     """The limits the pulse's Web API calls are paced under."""
 
     per_channel: Rate = Rate(1.0, 3)
-    """chat.postMessage into one channel (an invitation and its first question are a burst)."""
+    """chat.postMessage into one channel: a turn is one message; a burst leaves room for a
+    reminder after an invitation, or a turn too long for one message."""
     per_method: Mapping[str, Rate] = field(default_factory=_slack_rates)
 
     def scaled(self, factor: float) -> Pacing:
@@ -63,7 +68,10 @@ class Pacing:
 
     def minimum_seconds(self, calls: Mapping[str, int]) -> float:
         """The least time `calls` (method -> count) can take under these limits: the slowest
-        method's count beyond its burst, at its rate. What a fan-out is measured against."""
+        method's count beyond its burst, at its rate (a lower bound: each method is paced on
+        its own). What a fan-out is measured against: 1,000 members cost 1,000
+        conversations.open and 1,000 chat.postMessage in a first round (19.8 minutes), 1,000
+        chat.postMessage in a later one (4.1 minutes)."""
         slowest = 0.0
         for method, count in calls.items():
             rate = self.per_method.get(method)

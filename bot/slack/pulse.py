@@ -4,7 +4,9 @@
 No pulse logic lives here. Which rounds open, who is reminded, what a report says and when it is
 withheld are decided by bot/pulse/service.py against SQLite; this module only lists a
 channel's humans, answers "is this person an admin", delivers DMs with the existing Block Kit
-rendering (`SlackChannel.deliver`) and posts the team's result to the channel.
+rendering (`SlackChannel.deliver`: an invitation, the model's intro and the first question are
+one message, so a member costs one chat.postMessage a round) and posts the team's result to
+the channel.
 
 Why a loop in a thread: Bolt's listeners run in worker threads and the WebClient is synchronous,
 but the pulse core is async and APScheduler's asyncio scheduler needs a running loop. So one
