@@ -92,6 +92,11 @@ def test_an_answered_question_keeps_what_came_before_it_in_its_message():
         "✓ How is it 1? → Option 0 & more",
     ]
     assert edited.text == "Pulse for #team: 6 questions\n\n✓ How is it 1? → Option 0 &amp; more"
+    # a long text before the question is what gets cut from the notification, not the answer
+    [long] = turn_messages([Say("x" * 2990), question()], "en")
+    edited = answered_update(long.blocks, answered)
+    assert edited.text.endswith("…\n\n✓ How is it 1? → Option 0 &amp; more")
+    assert shown(edited).startswith("x" * 2990)  # the message itself keeps all of it
     # a question alone in its message becomes only its answer, as before
     alone = turn_messages([question()], "en")[0]
     assert answered_update(alone.blocks, answered) == answered_message(answered)

@@ -27,17 +27,17 @@ from typing import Any
 
 from bot.channel import Chart
 from bot.slack.render import (
+    FALLBACK_TEXT,
     MESSAGE_BLOCKS,
     QUESTION_BLOCK,
     SlackMessage,
     answered_message,
     message_for,
     notification,
+    truncate,
     unescape,
 )
 from flows.replies import Answered, Reply, ResultCard, Say
-
-DIVIDER: dict[str, Any] = {"type": "divider"}
 
 Sent = SlackMessage | Chart
 """What a turn sends, in order: a message (chat.postMessage) or a chart (a file upload)."""
@@ -72,11 +72,10 @@ def pack(parts: Sequence[SlackMessage]) -> list[SlackMessage]:
     blocks: list[dict[str, Any]] = []
     texts: list[str] = []
     for part in parts:
-        joined = [*blocks, DIVIDER, *part.blocks] if blocks and interactive(part) else None
-        if joined is None and blocks:
-            joined = [*blocks, *part.blocks]
-        if joined is not None and len(joined) <= MESSAGE_BLOCKS:
-            blocks, texts = joined, [*texts, part.text]
+        divider = [{"type": "divider"}] if blocks and interactive(part) else []
+        if blocks and len(blocks) + len(divider) + len(part.blocks) <= MESSAGE_BLOCKS:
+            blocks += [*divider, *part.blocks]
+            texts.append(part.text)
             continue
         if blocks:
             messages.append(merged(texts, blocks))
@@ -107,7 +106,11 @@ def answered_update(blocks: Sequence[dict[str, Any]], answered: Answered) -> Sla
     if not kept:
         return own
     before = "\n".join(unescape(text) for text in block_texts(kept))
-    text = notification(f"{before}\n\n✓ {answered.text}") if before else own.text
+    answer = f"✓ {answered.text}"
+    if not before:
+        return SlackMessage(own.text, (*kept, *own.blocks))
+    room = max(FALLBACK_TEXT - len(answer) - 2, 1)  # the answer is never what is cut off
+    text = notification(f"{truncate(before, room)}\n\n{answer}")
     return SlackMessage(text, (*kept, *own.blocks))
 
 
