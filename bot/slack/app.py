@@ -18,7 +18,7 @@ import argparse
 import logging
 import re
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -296,18 +296,28 @@ def build_app(
     if pulse is not None:
         pulse.messenger.attach(channel)  # the pulse sends through this same channel object
 
+    # Every listener calls Slack through our one pooled client (`app.client`): the `client`
+    # Bolt injects is a new WebClient per request, with a new connection per call.
+    api = cast(WebClient, app.client)
+
     @app.command(SLASH_COMMAND)
-    def on_command(ack: Any, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+    def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
         ack()  # Slack was answered already; this tells Bolt the listener took the request
-        channel.on_command(body, client, respond)
+        channel.on_command(body, api, respond)
 
     @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
-    def on_action(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+    def on_action(ack: Any, body: dict[str, Any]) -> None:
         ack()
-        channel.on_action(body, client)
+        channel.on_action(body, api)
 
-    app.event("message")(channel.on_message)
-    app.event("app_home_opened")(channel.on_home_opened)
+    @app.event("message")
+    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel.on_message(body, event, api)
+
+    @app.event("app_home_opened")
+    def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel.on_home_opened(body, event, api)
+
     return app
 
 

@@ -25,7 +25,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -138,10 +138,6 @@ class AckFirst:
     def admit(self) -> bool:
         """A place for one more request's work; False when the bot is too busy."""
         return self.pool.reserve()
-
-    def start(self, request: BoltRequest) -> None:
-        """Hand an admitted request to Bolt in a pool thread (after its ack was sent)."""
-        self.pool.start(lambda: self.bolt.dispatch(request))
 
     def busy_ack(self, sender: Sender | None) -> dict[str, Any] | None:
         """The ack of a refused slash command: an ephemeral line saying so, in the user's

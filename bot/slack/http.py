@@ -8,11 +8,11 @@ first check it fails, with one log line that never holds the body or the signatu
 4. the body is what Slack sends: a JSON object, or form fields with a JSON-object `payload`,
    with the fields our listeners read (400): a forged-but-signed or broken payload never
    reaches a listener, so it cannot turn into a 500 or a dropped connection;
-5. the signature has not been applied before (a replay within the window is answered 200 and
-   applied zero times). The signature, with its timestamp, is recorded in the database, so the
-   check holds across restarts and between processes sharing the database. Slack's own retries
-   of an event are new requests with a new signature; they are applied once by their event_id,
-   as before.
+5. the signature has not been applied before (a replay within the window is answered 200, like
+   any request, and applied zero times: this check runs in the work after the ack). The
+   signature, with its timestamp, is recorded in the database, so the check holds across
+   restarts and between processes sharing the database. Slack's own retries of an event are
+   new requests with a new signature; they are applied once by their event_id, as before.
 
 A request that passes is answered 200 at once and its work handed to the app's bounded pool
 after the response is sent (bot/slack/dispatch.py); only Slack's own checks (url_verification,
@@ -29,10 +29,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
@@ -248,16 +249,16 @@ def web_app(
         if isinstance(payload, str):
             log.warning("refused a signed request: %s", payload)
             return bad_request(payload)
-        if not await asyncio.to_thread(guard.first_time, headers):
-            log.warning("refused a replayed request (its signature was applied before)")
-            return Response(status_code=200)
-        bolt_request = to_bolt_request(request, body)
         if payload.answered_by_bolt:
+            if not await asyncio.to_thread(guard.first_time, headers):
+                return _replayed()
+            bolt_request = to_bolt_request(request, body)
             answer: BoltResponse = await asyncio.to_thread(bolt_app.dispatch, bolt_request)
             return to_starlette_response(answer)
         if dispatch.admit():
+            work = partial(_apply_once, bolt_app, guard, text, request.query_params, headers)
             return Response(
-                status_code=200, background=BackgroundTask(_later, dispatch.start, bolt_request)
+                status_code=200, background=BackgroundTask(_later, dispatch.pool.start, work)
             )
         sender = sender_of(payload.data)
         busy = await asyncio.to_thread(dispatch.busy_ack, sender)
@@ -268,6 +269,27 @@ def web_app(
         )
 
     return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
+
+
+def _apply_once(
+    bolt_app: SlackApp,
+    guard: SignedRequests,
+    text: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+) -> None:
+    """The work of an acknowledged request, in a pool thread: record its signature (a replay
+    is answered 200 like any request, and applied zero times), then let Bolt run the listener.
+    Both happen here, not on the event loop, which only acknowledges."""
+    if not guard.first_time(headers):
+        _replayed()
+        return
+    bolt_app.dispatch(BoltRequest(body=text, query=query, headers=headers))  # type: ignore[arg-type]
+
+
+def _replayed() -> Response:
+    log.warning("refused a replayed request (its signature was applied before)")
+    return Response(status_code=200)
 
 
 async def _later(call: Callable[[Any], None], argument: Any) -> None:

@@ -1,13 +1,16 @@
 """The Web API client every Slack module calls through: slack_sdk's WebClient, with its requests
 sent over kept-alive, pooled HTTP connections.
 
-slack_sdk's sync WebClient sends each call with `urllib.request.urlopen`: a new TCP (and TLS)
-connection per call. An answer costs two or three calls, so on a busy bot connection set-up was
-about a quarter of the CPU per answer. Here the one step that opens the connection is replaced
-by an httpx Client (thread-safe, one connection pool shared by all threads); everything else,
-argument encoding, retry handlers (HTTP 429 and Retry-After), SlackResponse and its errors, is
-slack_sdk's own, because httpx's answer is handed back in exactly the shape urllib gives:
-a non-2xx status raises urllib's HTTPError, which slack_sdk's retry loop already handles.
+slack_sdk's sync WebClient sends each call with `urllib.request.urlopen`: a new TCP and TLS
+connection per call, and an answer costs two or three calls. Here the one step that opens the
+connection is replaced by urllib3's connection pool (thread-safe, shared by all threads; a
+connection the server dropped is noticed and replaced before reuse). Everything else, argument
+encoding, retry handlers (HTTP 429 and Retry-After), SlackResponse and its errors, stays
+slack_sdk's own, because urllib3's answer is handed back in exactly the shape urllib gives: a
+non-2xx status raises urllib's HTTPError, and a network failure urllib's URLError, which
+slack_sdk's retry loop and our callers already handle. (httpx was measured too: it spent more
+CPU per call than a new urllib connection on loopback; urllib3 about the same, without the
+connection set-up that TLS makes expensive.)
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from __future__ import annotations
 import io
 from http.client import HTTPMessage
 from typing import Any
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.request import Request
 
-import httpx
+import urllib3
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -33,41 +36,46 @@ class KeepAliveWebClient(WebClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._http = httpx.Client(
-            timeout=self.timeout,
-            verify=self.ssl if self.ssl is not None else True,
-            proxy=self.proxy or None,
-            limits=httpx.Limits(
-                max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS
-            ),
-        )
+        options: dict[str, Any] = {
+            "maxsize": POOL_CONNECTIONS,
+            "timeout": urllib3.Timeout(total=self.timeout),
+            # only a failed connect is retried here: a request that may have reached Slack is
+            # slack_sdk's retry handlers' decision, as with urllib
+            "retries": urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0),
+        }
+        if self.ssl is not None:
+            options["ssl_context"] = self.ssl
+        if isinstance(self.proxy, str) and self.proxy:
+            self._http: urllib3.PoolManager = urllib3.ProxyManager(self.proxy, **options)
+        else:
+            self._http = urllib3.PoolManager(**options)
 
     def close(self) -> None:
-        """Close the pooled connections (the client cannot be used afterwards)."""
-        self._http.close()
+        """Close the pooled connections."""
+        self._http.clear()
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith(("http://", "https://")):
             raise SlackRequestError(f"Invalid URL detected: {url}")
-        response = self._http.post(url, content=req.data, headers=dict(req.header_items()))
-        headers = HTTPMessage()
-        for name, value in response.headers.multi_items():
-            headers[name] = value
-        if response.status_code >= 400:
-            raise HTTPError(
-                url,
-                response.status_code,
-                response.reason_phrase,
-                headers,
-                io.BytesIO(response.content),
+        try:
+            response = self._http.request(
+                "POST", url, body=req.data, headers=dict(req.header_items()), redirect=False
             )
-        if response.headers.get("content-type", "").startswith("application/gzip"):
-            return {"status": response.status_code, "headers": headers, "body": response.content}
-        charset = response.charset_encoding or "utf-8"
+        except urllib3.exceptions.HTTPError as exc:
+            raise URLError(exc) from exc
+        headers = HTTPMessage()
+        for name, value in response.headers.items():
+            headers[name] = value
+        if response.status >= 400:
+            reason = response.reason or ""
+            raise HTTPError(url, response.status, reason, headers, io.BytesIO(response.data))
+        if headers.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": headers, "body": response.data}
+        charset = headers.get_content_charset() or "utf-8"
         return {
-            "status": response.status_code,
+            "status": response.status,
             "headers": headers,
-            "body": response.content.decode(charset),
+            "body": response.data.decode(charset),
         }
 
 
