@@ -40,13 +40,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -89,39 +82,37 @@ class Posted:
 
 @dataclass
 class FakeWebApi:
-    """Just the Web API methods the assessment path calls, answered at once."""
+    """Just the Web API methods the assessment path calls, answered at once by a bare asyncio
+    protocol (HTTP/1.1, kept alive): the load generator shares this process, so the fake must
+    cost little, or it, not the bot, would be what is measured."""
 
     waiting: dict[str, asyncio.Future[Posted]] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     stamps: Iterator[int] = field(default_factory=lambda: count(1))
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/api/{method}", self.api, methods=["POST"])])
+    async def serve(self, port: int) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(lambda: _ApiConnection(self), "127.0.0.1", port)
 
-    async def api(self, request: Request) -> JSONResponse:
-        method = request.path_params["method"]
+    def answer(self, method: str, content_type: str, raw: bytes) -> dict[str, Any]:
         self.calls[method] = self.calls.get(method, 0) + 1
-        raw = await request.body()
-        if request.headers.get("content-type", "").startswith("application/json"):
+        if content_type.startswith("application/json"):
             params = json.loads(raw or b"{}")
         else:
             params = dict(parse_qsl(raw.decode()))
         if method == "auth.test":
-            return JSONResponse(
-                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM, "team": "b"}
-            )
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM, "team": "b"}
         if method == "users.info":
-            user = {"id": params.get("user"), "locale": "en-US", "is_admin": False}
-            return JSONResponse({"ok": True, "user": user})
+            return {"ok": True, "user": {"id": params.get("user"), "locale": "en-US"}}
         if method == "conversations.open":
-            return JSONResponse({"ok": True, "channel": {"id": "D" + str(params.get("users"))}})
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
         if method in ("chat.postMessage", "chat.update"):
             channel = str(params.get("channel"))
             ts = params.get("ts") or f"{next(self.stamps)}.000100"
             if method == "chat.postMessage":
                 self.deliver(channel, ts, params)
-            return JSONResponse({"ok": True, "channel": channel, "ts": ts})
-        return JSONResponse({"ok": True})  # views.publish and the like
+            return {"ok": True, "channel": channel, "ts": ts}
+        return {"ok": True}  # views.publish and the like
 
     def deliver(self, channel: str, ts: str, params: dict[str, Any]) -> None:
         blocks = params.get("blocks") or []
@@ -138,30 +129,84 @@ class FakeWebApi:
         return future
 
 
+class _ApiConnection(asyncio.Protocol):
+    """One kept-alive connection from the bot: requests in, JSON answers out."""
+
+    def __init__(self, api: FakeWebApi) -> None:
+        self.api = api
+        self.buffer = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].decode("latin-1").split("\r\n")
+            fields = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])}
+            size = int(fields.get("content-length", "0"))
+            if len(self.buffer) < end + 4 + size:
+                return
+            body = self.buffer[end + 4 : end + 4 + size]
+            self.buffer = self.buffer[end + 4 + size :]
+            method = head[0].split()[1].rsplit("/", 1)[-1]
+            answer = json.dumps(self.api.answer(method, fields.get("content-type", ""), body))
+            payload = answer.encode()
+            self.transport.write(  # type: ignore[attr-defined]
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
+            )
+
+
 # ---- a simulated Slack user ----------------------------------------------------------------------
 class Slack:
-    """Sends signed requests to the bot as Slack would."""
+    """Sends signed requests to the bot as Slack would, one kept-alive connection per user
+    (bare asyncio streams: cheaper than an HTTP client library, see FakeWebApi)."""
 
-    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
-        self.url = url
-        self.client = client
+    def __init__(self, port: int) -> None:
+        self.port = port
         self.triggers = count(1)
+        self.connections: dict[str, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
 
-    async def post(self, body: str) -> float:
+    async def post(self, user: str, body: str) -> float:
         """Sends the form body; returns the ack latency."""
+        if user not in self.connections:
+            self.connections[user] = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self.connections[user]
         stamp = str(int(time.time()))
         digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": "v0=" + digest.hexdigest(),
-        }
+        data = body.encode()
+        request = (
+            f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n"
+            f"X-Slack-Request-Timestamp: {stamp}\r\n"
+            f"X-Slack-Signature: v0={digest.hexdigest()}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
         started = time.perf_counter()
-        response = await self.client.post(self.url, content=body.encode(), headers=headers)
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
         took = time.perf_counter() - started
-        if response.status_code != 200 or response.content:
-            raise RuntimeError(f"unexpected ack {response.status_code} {response.text[:80]}")
+        lines = head.decode("latin-1").split("\r\n")
+        size = next(
+            (
+                int(v)
+                for k, _, v in (h.partition(":") for h in lines)
+                if k.lower() == "content-length"
+            ),
+            0,
+        )
+        content = await reader.readexactly(size) if size else b""
+        if not lines[0].startswith("HTTP/1.1 200") or content:
+            raise RuntimeError(f"unexpected ack {lines[0]} {content[:80]!r}")
         return took
+
+    async def close(self) -> None:
+        for _, writer in self.connections.values():
+            writer.close()
 
     async def command(self, user: str, text: str) -> float:
         fields = {
@@ -173,7 +218,7 @@ class Slack:
             "response_url": "http://127.0.0.1:9/",
             "trigger_id": f"{next(self.triggers)}.bench",
         }
-        return await self.post(urlencode(fields))
+        return await self.post(user, urlencode(fields))
 
     async def press(self, user: str, message: Posted, answers: dict[str, Any]) -> float:
         element = answers["elements"][0]
@@ -193,7 +238,7 @@ class Slack:
             "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},
             "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
-        return await self.post(urlencode({"payload": json.dumps(payload)}))
+        return await self.post(user, urlencode({"payload": json.dumps(payload)}))
 
 
 @dataclass
@@ -255,13 +300,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                await client.post(url, content=b"")
-                return
+async def wait_ready(port: int) -> None:
+    for _ in range(300):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
             await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
     raise RuntimeError("the bot did not start; see bot.log")
 
 
@@ -292,24 +339,17 @@ async def run_level(
 async def run_slack(levels: list[int], seconds: float, warmup: float) -> list[dict[str, float]]:
     api = FakeWebApi()
     api_port, bot_port = free_port(), free_port()
-    config = uvicorn.Config(
-        api.app(), host="127.0.0.1", port=api_port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    server = await api.serve(api_port)
     results = []
     api_url = f"http://127.0.0.1:{api_port}/api/"
     with tempfile.TemporaryDirectory() as tmp, bot_process(Path(tmp), api_url, bot_port) as bot:
-        url = f"http://127.0.0.1:{bot_port}/slack/events"
-        await wait_ready(url)
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-            slack = Slack(url, client)
-            for users in levels:
-                figures = await run_level(users, slack, api, bot.pid, seconds, warmup)
-                results.append({"users": users, **figures})
-    server.should_exit = True
-    await serving
+        await wait_ready(bot_port)
+        slack = Slack(bot_port)
+        for users in levels:
+            figures = await run_level(users, slack, api, bot.pid, seconds, warmup)
+            results.append({"users": users, **figures})
+        await slack.close()
+    server.close()
     return results
 
 
@@ -340,6 +380,15 @@ def bare_service(seconds: float) -> float:
     return answers / spent
 
 
+def _fastest_loop() -> Any:
+    """uvloop's runner when it is installed (it is with the bot's dependencies), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="1,10,50,200", help="comma-separated levels")
@@ -348,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.users.split(",")]
     bare = bare_service(min(args.seconds, 5.0))
-    results = asyncio.run(run_slack(levels, args.seconds, args.warmup))
+    runner = _fastest_loop()
+    results = runner(run_slack(levels, args.seconds, args.warmup))
     print(f"Slack HTTP mode, `maturity-bot slack --http` as a subprocess, {os.cpu_count()} cores")
     print(f"bare service (AssessmentService.handle, one thread): {bare:,.0f} answers/s")
     header = "users  answers/s  ack p50/p99 ms  reply p50/p99 ms  bot CPU ms/answer  of bare"
