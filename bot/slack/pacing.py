@@ -21,6 +21,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.web.slack_response import SlackResponse
 
+from bot.slack.web_client import KeepAliveWebClient
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -146,9 +148,10 @@ class Pacer:
         return bucket
 
 
-class PacedClient(WebClient):
+class PacedClient(KeepAliveWebClient):
     """A WebClient whose every Web API call waits for the pacer first (files upload v2's
-    steps included); rate-limit retries stay with the client's RateLimitErrorRetryHandler."""
+    steps included), over kept-alive connections of its own; rate-limit retries stay with the
+    client's RateLimitErrorRetryHandler."""
 
     def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
