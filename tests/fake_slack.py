@@ -193,6 +193,9 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in two writes: without this, on a kept-alive connection
+            # Nagle's algorithm holds the body until the client's delayed ACK (about 40 ms)
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 fake._handle(self)
