@@ -87,7 +87,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "See and change your answers",
     },
     "cmd_result": {"nl": "Je laatste resultaat", "en": "Your latest result"},
-    "cmd_history": {"nl": "Al je resultaten", "en": "All your results"},
+    "cmd_history": {"nl": "Je resultaten, nieuwste eerst", "en": "Your results, newest first"},
     "cmd_lang": {"nl": "Taal: Nederlands of English", "en": "Language: Nederlands or English"},
     "cmd_help": {"nl": "Uitleg en alle opdrachten", "en": "How it works and every command"},
     "cmd_forget": {
