@@ -101,6 +101,30 @@ class Connection:
         with self._lock:
             yield self.db
 
+    def ping(self) -> None:
+        """Raise StorageError when the database does not answer or its schema is not exactly
+        the one this version knows: a load balancer's readiness check (/readyz) takes such a
+        worker out before it fails requests (a closed file, a newer maturity-bot that migrated
+        the database under a running older one). A read under the lock, cheap."""
+        from bot.storage.checks import MIGRATIONS_TABLE
+
+        try:
+            with self.reading():
+                applied = {
+                    row[0]
+                    for row in self.db.execute(
+                        f"select name from {MIGRATIONS_TABLE} where migration_set = ?",
+                        (migrations.name,),
+                    )
+                }
+        except sqlite3.Error as exc:
+            raise StorageError(f"the database does not answer ({type(exc).__name__})") from exc
+        known = {migration.name for migration in migrations._migrations}
+        if applied - known:
+            raise StorageError("the database schema is newer than this maturity-bot")
+        if known - applied:
+            raise StorageError("the database schema is older than this maturity-bot")
+
     def _one(self, sql: str, params: tuple) -> tuple | None:
         return self.db.execute(sql, params).fetchone()
 
