@@ -1,5 +1,6 @@
-"""Storage: the only place that runs SQL. `Storage` is the assessment store (one SQLite file,
-one connection per process); the pulse has its own store over the same connection."""
+"""Storage: the only place that runs SQL. `Storage` is the assessment store; the pulse has its
+own store over the same connection. The database is a SQLite file or a PostgreSQL URL
+(connection.py chooses); nothing outside this package knows which."""
 
 from bot.storage.assessments import Storage
 from bot.storage.connection import now_iso

@@ -16,25 +16,24 @@ from flows.results import PastResult, StoredResult
 
 
 class Storage(PersonalData):
-    """The assessment store over one database file (see connection.py for the transactions)."""
+    """The assessment store (see connection.py for the backends and the transactions)."""
 
     # ---- users and conversations ---------------------------------------------------------
     def user(self, channel: str, external_id: str, lang: str = "en") -> User:
-        """The user for this channel id, created on first contact with `lang`."""
-        row = self._one(
-            "select id, lang from users where channel = ? and external_id = ?",
-            (channel, external_id),
+        """The user for this channel id, created on first contact with `lang`. Inside a
+        transaction the row stays locked until it ends (PostgreSQL; SQLite holds the file), so
+        one user's events are applied one after the other by any number of workers."""
+        find = "select id, lang from users where channel = ? and external_id = ?" + (
+            self.dialect.lock_row
         )
+        row = self._one(find, (channel, external_id))
         if row is None:
-            self.db.execute(
-                "insert or ignore into users (channel, external_id, lang, created_at) "
-                "values (?, ?, ?, ?)",
+            self.execute(
+                "insert into users (channel, external_id, lang, created_at) "
+                "values (?, ?, ?, ?) on conflict do nothing",
                 (channel, external_id, lang, now_iso()),
             )
-            row = self._one(
-                "select id, lang from users where channel = ? and external_id = ?",
-                (channel, external_id),
-            )
+            row = self._one(find, (channel, external_id))
         return User(row[0], channel, external_id, row[1])
 
     def find_user(self, channel: str, external_id: str) -> User | None:
@@ -55,7 +54,7 @@ class Storage(PersonalData):
         return Conversation(row[0], user.lang, row[1], row[2], row[3])
 
     def save_conversation(self, user: User, conv: Conversation) -> None:
-        self.db.execute(
+        self.execute(
             "insert into conversations (user_id, state, model_id, assessment_id, question_id, "
             "updated_at) values (?, ?, ?, ?, ?, ?) on conflict(user_id) do update set "
             "state = excluded.state, model_id = excluded.model_id, "
@@ -65,11 +64,11 @@ class Storage(PersonalData):
         )
 
     def set_language(self, user: User, lang: str) -> None:
-        self.db.execute("update users set lang = ? where id = ?", (lang, user.id))
+        self.execute("update users set lang = ? where id = ?", (lang, user.id))
 
     # ---- assessments and answers ---------------------------------------------------------
     def open_assessments(self, user: User) -> dict[str, OpenAssessment]:
-        rows = self.db.execute(
+        rows = self.execute(
             "select a.id, a.model_id, x.question_id, x.option_id, x.answered_at "
             "from assessments a left join answers x on x.assessment_id = a.id "
             "where a.user_id = ? and a.status = 'open' order by a.started_at, x.answered_at",
@@ -86,14 +85,14 @@ class Storage(PersonalData):
         return found
 
     def create_assessment(self, user: User, assessment_id: str, model_id: str) -> None:
-        self.db.execute(
+        self.execute(
             "insert into assessments (id, user_id, model_id, status, started_at) "
             "values (?, ?, ?, 'open', ?)",
             (assessment_id, user.id, model_id, now_iso()),
         )
 
     def save_answer(self, assessment_id: str, question_id: str, option_id: str | None) -> None:
-        self.db.execute(
+        self.execute(
             "insert into answers (assessment_id, question_id, option_id, answered_at) "
             "values (?, ?, ?, ?) on conflict(assessment_id, question_id) do update set "
             "option_id = excluded.option_id, answered_at = excluded.answered_at",
@@ -104,13 +103,17 @@ class Storage(PersonalData):
         self, user: User, assessment_id: str, model_id: str, result: StoredResult
     ) -> None:
         stamp = now_iso()
-        self.db.execute(
+        self.execute(
             "update assessments set status = 'finished', finished_at = ? where id = ?",
             (stamp, assessment_id),
         )
-        self.db.execute(
-            "insert or replace into results (assessment_id, user_id, model_id, phase_id, "
-            "pillar_levels, detail, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+        self.execute(
+            "insert into results (assessment_id, user_id, model_id, phase_id, "
+            "pillar_levels, detail, created_at) values (?, ?, ?, ?, ?, ?, ?) "
+            "on conflict(assessment_id) do update set user_id = excluded.user_id, "
+            "model_id = excluded.model_id, phase_id = excluded.phase_id, "
+            "pillar_levels = excluded.pillar_levels, detail = excluded.detail, "
+            "created_at = excluded.created_at",
             (
                 assessment_id,
                 user.id,
@@ -132,13 +135,13 @@ class Storage(PersonalData):
         return row[0] if row else None
 
     def abandon_assessment(self, assessment_id: str) -> None:
-        self.db.execute(
+        self.execute(
             "update assessments set status = 'abandoned' where id = ? and status = 'open'",
             (assessment_id,),
         )
 
     def answers(self, assessment_id: str) -> dict[str, str | None]:
-        rows = self.db.execute(
+        rows = self.execute(
             "select question_id, option_id from answers where assessment_id = ?",
             (assessment_id,),
         ).fetchall()
@@ -152,7 +155,7 @@ class Storage(PersonalData):
     def history(self, user: User) -> tuple[PastResult, ...]:
         """All the user's results, newest first: for the command line's export, not a chat."""
         return _past(
-            self.db.execute(
+            self.execute(
                 self._RESULT + "where user_id = ? order by created_at desc, rowid desc",
                 (user.id,),
             )
@@ -161,7 +164,7 @@ class Storage(PersonalData):
     def history_page(self, user: User, number: int, size: int = HISTORY_PAGE_SIZE) -> HistoryPage:
         """Page `number` (1: the newest `size` results) and how many results there are."""
         total = self._one("select count(*) from results where user_id = ?", (user.id,))[0]
-        rows = self.db.execute(
+        rows = self.execute(
             self._RESULT + "where user_id = ? order by created_at desc, rowid desc "
             "limit ? offset ?",
             (user.id, size, (number - 1) * size),
@@ -171,7 +174,7 @@ class Storage(PersonalData):
     def latest_results(self, user: User) -> tuple[PastResult, ...]:
         """Each model's latest result, newest first: one seek per model the user has taken
         (the index on user, model, created_at), hopping from model id to model id."""
-        rows = self.db.execute(
+        rows = self.execute(
             "with recursive taken(model_id) as ("
             " select min(model_id) from results where user_id = :user"
             " union all"
@@ -188,7 +191,7 @@ class Storage(PersonalData):
 
     # ---- initiatives ---------------------------------------------------------------------
     def initiatives(self, user: User) -> tuple[Initiative, ...]:
-        rows = self.db.execute(
+        rows = self.execute(
             "select id, name, channel_name, objective, goal from initiatives "
             "where user_id = ? order by id",
             (user.id,),
@@ -196,20 +199,20 @@ class Storage(PersonalData):
         return tuple(Initiative(*row) for row in rows)
 
     def add_initiative(self, user: User, new: NewInitiative) -> None:
-        self.db.execute(
+        self.execute(
             "insert into initiatives (user_id, name, channel_name, objective, goal, created_at) "
             "values (?, ?, ?, ?, ?, ?)",
             (user.id, new.name, new.channel, new.objective, new.goal, now_iso()),
         )
 
     def remove_initiative(self, user: User, initiative_id: int) -> None:
-        self.db.execute(
+        self.execute(
             "delete from initiatives where id = ? and user_id = ?", (initiative_id, user.id)
         )
 
     # ---- personal re-check reminders --------------------------------------------------------
     def add_recheck(self, user: User, model_id: str, due_at: str) -> None:
-        self.db.execute(
+        self.execute(
             "insert into recheck_reminders (channel, external_id, model_id, due_at, created_at) "
             "values (?, ?, ?, ?, ?)",
             (user.channel, user.external_id, model_id, due_at, now_iso()),
@@ -218,24 +221,27 @@ class Storage(PersonalData):
     def claim_due_rechecks(
         self, channel: str, now: str, external_id: str | None = None
     ) -> list[tuple[str, str, str]]:
-        """(external id, model id, created_at) of due reminders, marked sent in the same step."""
-        with self.transaction() as db:
-            rows = db.execute(
-                "select id, external_id, model_id, created_at from recheck_reminders "
-                "where channel = ? and sent_at is null and due_at <= ? "
-                "and (? is null or external_id = ?)",
-                (channel, now, external_id, external_id),
-            ).fetchall()
+        """(external id, model id, created_at) of due reminders, marked sent in the same step;
+        rows another worker is claiming are skipped, not waited for (each is sent once)."""
+        sql = (
+            "select id, external_id, model_id, created_at from recheck_reminders "
+            "where channel = ? and sent_at is null and due_at <= ?"
+        )
+        params: tuple[str, ...] = (channel, now)
+        if external_id is not None:
+            sql, params = sql + " and external_id = ?", (*params, external_id)
+        with self.transaction():
+            rows = self.execute(sql + " order by id" + self.dialect.skip_locked, params).fetchall()
             for row in rows:
-                db.execute("update recheck_reminders set sent_at = ? where id = ?", (now, row[0]))
+                self.execute("update recheck_reminders set sent_at = ? where id = ?", (now, row[0]))
         return [(external, model, created) for _, external, model, created in rows]
 
     # ---- deduplication of platform deliveries --------------------------------------------
     def first_delivery(self, channel: str, event_key: str) -> bool:
         """Record a platform event id; False when it was processed before (a redelivery)."""
-        cursor = self.db.execute(
-            "insert or ignore into processed_events (channel, event_key, processed_at) "
-            "values (?, ?, ?)",
+        cursor = self.execute(
+            "insert into processed_events (channel, event_key, processed_at) "
+            "values (?, ?, ?) on conflict do nothing",
             (channel, event_key, now_iso()),
         )
         return cursor.rowcount == 1
@@ -248,10 +254,12 @@ class Storage(PersonalData):
         return row[0] if row else None
 
     def save_dm_channel(self, channel: str, member: str, dm: str) -> None:
-        with self.transaction() as db:
-            db["dm_channels"].upsert(
-                {"channel": channel, "member": member, "dm": dm, "updated_at": now_iso()},
-                pk=("channel", "member"),
+        with self.transaction():
+            self.execute(
+                "insert into dm_channels (channel, member, dm, updated_at) values (?, ?, ?, ?) "
+                "on conflict(channel, member) do update set dm = excluded.dm, "
+                "updated_at = excluded.updated_at",
+                (channel, member, dm, now_iso()),
             )
 
     # ---- the Home view last published to a member ----------------------------------------
@@ -265,8 +273,8 @@ class Storage(PersonalData):
         """Record `digest` as the member's published view; False when it already was (another
         thread publishes it, or did), so an unchanged view is published once, not per trigger.
         Only while the member is a user: a view is never recorded for someone just erased."""
-        with self.transaction() as db:
-            cursor = db.execute(
+        with self.transaction():
+            cursor = self.execute(
                 "insert into home_views (channel, member, digest, published_at) "
                 "select ?, ?, ?, ? where exists "
                 "(select 1 from users where channel = ? and external_id = ?) "
@@ -279,8 +287,8 @@ class Storage(PersonalData):
 
     def release_home_view(self, channel: str, member: str, digest: str) -> None:
         """Forget a claimed view that was not published, so the next trigger publishes it."""
-        with self.transaction() as db:
-            db.execute(
+        with self.transaction():
+            self.execute(
                 "delete from home_views where channel = ? and member = ? and digest = ?",
                 (channel, member, digest),
             )
@@ -289,11 +297,11 @@ class Storage(PersonalData):
         """Record a verified request's signature; False when it was applied before (a replay).
         Signatures of requests older than `oldest` (a Unix time) are dropped: past the replay
         window their timestamp alone gets them refused."""
-        with self.transaction() as db:
-            db.execute("delete from seen_requests where request_ts < ?", (oldest,))
-            cursor = db.execute(
-                "insert or ignore into seen_requests (signature, request_ts, seen_at) "
-                "values (?, ?, ?)",
+        with self.transaction():
+            self.execute("delete from seen_requests where request_ts < ?", (oldest,))
+            cursor = self.execute(
+                "insert into seen_requests (signature, request_ts, seen_at) "
+                "values (?, ?, ?) on conflict do nothing",
                 (signature, request_ts, now_iso()),
             )
             return cursor.rowcount == 1

@@ -1,189 +1,130 @@
-"""The one SQLite connection a process shares, and its transactions.
+"""The database a process uses, whichever backend holds it: the base of every store.
 
-One connection per process, shared by threads (the channels call in from asyncio.to_thread),
-with writers serialised by a lock and each event's writes in one BEGIN IMMEDIATE transaction.
-Transactions nest: an inner `transaction()` is a SAVEPOINT, so a store method that needs its own
-transaction can be called inside a bigger one and still commits with it, or not at all. WAL keeps
-readers unblocked; `synchronous=NORMAL` in WAL is still durable against a process crash (the case
-the bot promises: an acknowledged answer is never lost).
+The stores (assessments.py, personal.py, pulses.py) hold ONE set of SQL for both backends,
+written in the subset SQLite and PostgreSQL share: `?` and `:name` placeholders (PostgreSQL's
+backend rewrites them), `INSERT ... ON CONFLICT ... DO UPDATE/NOTHING`, `RETURNING`, and
+ISO-8601 UTC text for times (the same order and comparisons on both, and a copy moves them
+unchanged). The few words that differ are the dialect's (`lock_row`, `skip_locked`,
+`now_epoch`). Tables without a whole-number key have a `rowid` on both (SQLite's own, a
+numbered column on PostgreSQL), so "in the order they were written" reads the same.
+
+`MATURITY_DB` chooses: a path is a SQLite file (sqlite.py), a `postgresql://` URL a
+PostgreSQL database (postgres.py, loaded only then). Nothing outside bot/storage knows which.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
-from sqlite_utils import Database
+from bot.storage.sqlite import SQLiteBackend
 
-from bot.storage.errors import StorageError, StorageWriteError
-from bot.storage.migrations import migrations
+URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Connection:
-    """The database file, opened (and checked, and migrated) once; the base of every store."""
+def is_url(target: str | Path) -> bool:
+    """A PostgreSQL URL (a Path cannot be one: it folds the `//`)."""
+    return isinstance(target, str) and target.strip().lower().startswith(URL_SCHEMES)
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._lock = threading.RLock()
-        self._depth = 0
-        """How many transactions the thread holding the lock is inside (0: none)."""
-        self.db = _open(self.path)  # refuses a newer or foreign database before changing it
-        try:
-            migrations.apply(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"cannot prepare the database {self.path}: {exc}") from exc
+
+class Cursor(Protocol):
+    rowcount: int
+    description: Any
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Backend(Protocol):
+    """What a backend gives the stores: statements, transactions that nest, and reads."""
+
+    name: str
+    dialect: Any
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
+    def reading(self) -> AbstractContextManager[Any]: ...
+    def close(self) -> None: ...
+
+
+def open_backend(target: str | Path, *, migrate: bool = True) -> Any:
+    """The backend for `target`: checked (a newer or foreign database is refused untouched)
+    and, unless `migrate` is false, brought to this version's schema."""
+    if is_url(target):
+        from bot.storage.postgres import PostgresBackend
+
+        return PostgresBackend(str(target).strip(), migrate=migrate)
+    return SQLiteBackend(target, migrate=migrate)
+
+
+class Connection:
+    """The database, opened once per process; stores run their SQL through it."""
+
+    def __init__(self, target: str | Path, *, migrate: bool = True) -> None:
+        self.backend = open_backend(target, migrate=migrate)
+        self.path = self.backend.name
+        """How messages name the database (a URL without its password)."""
+        self.dialect = self.backend.dialect
+
+    @property
+    def db(self) -> Any:
+        """SQLite: the sqlite-utils Database (tests and benches read the file through it)."""
+        return self.backend.db
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.backend.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """One writer at a time; everything inside commits together or not at all.
+    def transaction(self) -> AbstractContextManager[Any]:
+        """Everything inside commits together or not at all; nests as a SAVEPOINT. A failure
+        of the environment (disk, server gone) is StorageWriteError after a rollback."""
+        return self.backend.transaction()
 
-        Re-entrant, as sqlite-utils' `atomic()` is: inside a transaction (same thread: the lock
-        is held) it opens a SAVEPOINT, whose failure undoes only its own writes before the
-        error goes on; the outermost one commits. A failure of the disk or the file (full, I/O
-        error, read-only, locked too long) becomes StorageWriteError after a rollback, so callers
-        can tell the user to try again; any other error is a bug and is raised as it is."""
-        with self._lock:
-            if self._depth:
-                yield from self._savepoint()
-                return
-            from bot.storage.checks import rollback
+    def reading(self) -> AbstractContextManager[Any]:
+        """Reads that see only committed rows (and on SQLite wait for a running write)."""
+        return self.backend.reading()
 
-            conn = self.db.conn
-            self._depth = 1
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self.db
-                except BaseException:
-                    rollback(conn)
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                rollback(conn)  # a failed COMMIT can leave the transaction open
-                failure = _write_error(self.path, exc)
-                if failure is None:
-                    raise
-                raise failure from exc
-            finally:
-                self._depth = 0
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
+        """One statement in the portable SQL, in the caller's transaction when there is one."""
+        return self.backend.execute(sql, params)
 
-    def _savepoint(self) -> Iterator[Database]:
-        conn = self.db.conn
-        name = f"nested_{self._depth}"
-        self._depth += 1
-        try:
-            conn.execute(f"SAVEPOINT {name}")
-            try:
-                yield self.db
-            except BaseException:
-                conn.execute(f"ROLLBACK TO {name}")
-                conn.execute(f"RELEASE {name}")
-                raise
-            conn.execute(f"RELEASE {name}")
-        finally:
-            self._depth -= 1
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> Any:
+        return self.backend.execute(sql, params).fetchone()
 
-    @contextmanager
-    def reading(self) -> Iterator[Database]:
-        """Reads from other threads wait for a running write: one connection is shared, and
-        without the lock a reader could see another thread's uncommitted rows."""
-        with self._lock:
-            yield self.db
+    def _rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        """A query run to completion inside `reading()`, as dicts by column name."""
+        with self.reading():
+            cursor = self.backend.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def ping(self) -> None:
-        """Raise StorageError when the database does not answer or its schema is not exactly
-        the one this version knows: a load balancer's readiness check (/readyz) takes such a
-        worker out before it fails requests (a closed file, a newer maturity-bot that migrated
-        the database under a running older one). A read under the lock, cheap."""
-        from bot.storage.checks import MIGRATIONS_TABLE
+    # ---- readiness ----------------------------------------------------------------------
+    def ping(self) -> bool:
+        """True when the database answers a query now (a readiness probe)."""
+        from bot.storage.errors import StorageError
 
         try:
             with self.reading():
-                applied = {
-                    row[0]
-                    for row in self.db.execute(
-                        f"select name from {MIGRATIONS_TABLE} where migration_set = ?",
-                        (migrations.name,),
-                    )
-                }
-        except sqlite3.Error as exc:
-            raise StorageError(f"the database does not answer ({type(exc).__name__})") from exc
-        known = {migration.name for migration in migrations._migrations}
-        if applied - known:
-            raise StorageError("the database schema is newer than this maturity-bot")
-        if known - applied:
-            raise StorageError("the database schema is older than this maturity-bot")
+                return self.backend.execute("select 1").fetchone()[0] == 1
+        except StorageError:
+            return False
+        except Exception:  # noqa: BLE001 - any failure of the driver means "not ready"
+            return False
 
-    def _one(self, sql: str, params: tuple) -> tuple | None:
-        return self.db.execute(sql, params).fetchone()
+    def schema_current(self) -> bool:
+        """True when every migration this version knows is applied (none missing, none new)."""
+        from bot.storage.migrations import migrations
 
-
-def _open(path: str) -> Database:
-    if path != ":memory:":
-        target = Path(path)
-        if target.is_dir():
-            raise StorageError(f"the database path {path} is a directory, not a file")
-        if not target.parent.exists():
-            raise StorageError(
-                f"cannot open the database {path}: the folder {target.parent} does not exist"
-            )
-        _refuse_unknown_schema(path)
-    try:
-        # isolation_level=None: no implicit transactions; Storage.transaction() is explicit
-        conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise StorageError(f"cannot switch {path} to WAL mode (got {mode})")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("select count(*) from sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot open the database {path}: {_reason(exc)}") from exc
-    return Database(conn)
-
-
-def _reason(exc: sqlite3.DatabaseError) -> str:
-    text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return "the file is not a valid SQLite database (corrupt, or another kind of file)"
-    if "readonly" in text or "unable to open" in text:
-        return "no permission to read or write it there"
-    from bot.storage.checks import write_failure
-
-    return write_failure(exc) or text
-
-
-# ---- refusing what we must not change, and failed writes ---------------------------------
-def _refuse_unknown_schema(path: str) -> None:
-    """Refused before `_open` switches the file to WAL or migrates it: the file stays as it was."""
-    from bot.storage.checks import schema_refusal
-
-    known = [migration.name for migration in migrations._migrations]
-    try:
-        problem = schema_refusal(path, migrations.name, known)
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot open the database {path}: {_reason(exc)}") from exc
-    if problem is not None:
-        raise StorageError(problem)
-
-
-def _write_error(path: str, exc: sqlite3.DatabaseError) -> StorageWriteError | None:
-    from bot.storage.checks import write_failure
-
-    reason = write_failure(exc)
-    if reason is None:
-        return None
-    return StorageWriteError(f"cannot save to the database {path}: {reason}")
+        try:
+            applied = self.backend.applied_migrations()
+        except Exception:  # noqa: BLE001 - unreadable is not current
+            return False
+        return set(applied) == {migration.name for migration in migrations._migrations}

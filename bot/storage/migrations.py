@@ -1,5 +1,9 @@
 """The schema, as sqlite-utils migrations: one step per change, never edited once released.
 
+The same steps build PostgreSQL's schema: there they get a stand-in for sqlite-utils' table
+API (pg_schema.py), so a step may use only `create` (columns of int, str or float, pk,
+foreign_keys, not_null), `create_index` and `add_column`.
+
 A database records the steps applied to it; opening one that records a step this list does not
 know (a newer maturity-bot wrote it) is refused (see checks.py), so the list only ever grows.
 """
@@ -240,6 +244,17 @@ def m008_history_pages(db: Database) -> None:
         {"channel": str, "member": str, "digest": str, "published_at": str},
         pk=("channel", "member"),
         not_null={"digest", "published_at"},
+    )
+
+
+@migrations()
+def m009_leases(db: Database) -> None:
+    """Leases by name (the pulse scheduler's): one holder at a time, until `expires_at` (Unix
+    seconds by the database's clock), so a holder that dies frees it by expiring."""
+    db["leases"].create(
+        {"name": str, "holder": str, "expires_at": float},
+        pk="name",
+        not_null={"holder", "expires_at"},
     )
 
 

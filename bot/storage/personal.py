@@ -43,7 +43,7 @@ class PersonalData(Connection):
             ("delete from conversations where user_id = ?", mine),
             ("delete from users where id = ?", mine),
         ]
-        return sum(self.db.execute(sql, params).rowcount for sql, params in statements) > 0
+        return sum(self.execute(sql, params).rowcount for sql, params in statements) > 0
 
     def export_user(self, user: User) -> dict:
         """Everything stored about this user, as plain data (for /export). Of the teams and
@@ -51,7 +51,7 @@ class PersonalData(Connection):
         (other people's data); of the rounds they were invited to, their own invitation."""
 
         def rows(sql: str, *params: object) -> list[dict]:
-            cursor = self.db.execute(sql, params)
+            cursor = self.execute(sql, params)
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -2,9 +2,12 @@
 connection (see connection.py), so a second database backend implements this and the
 assessment store, and nothing else has SQL to hunt for.
 
-Each step that must happen once is a claim: a conditional UPDATE (or an INSERT OR IGNORE on a
-unique key) whose row count says whether this caller won it, so two ticks (in one process or
-two) never both open a round, remind it, close it or send one invitation at the same time.
+Each step that must happen once is a claim: a conditional UPDATE (or an INSERT ... ON CONFLICT
+DO NOTHING on a unique key) whose row count says whether this caller won it, so two ticks (in
+one process or in several, on either backend) never both open a round, remind it, close it or
+send one invitation at the same time. On PostgreSQL a conditional UPDATE waits for a rival's
+row lock and then re-reads the row, so the loser sees the change and counts 0; on SQLite the
+file lock serialises the two.
 Invitations are claimed with a lease and marked sent only once delivered: at least once, never
 skipped, even when a process dies between the claim and the delivery.
 """
@@ -100,10 +103,12 @@ _PULSE = (
 
 class PulseStore:
     """Teams, their pulse schedule, rounds and invitations, over the assessment store's
-    connection (one file, one lock, transactions that nest)."""
+    connection (the same database and transactions that nest)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._execute = connection.execute
+        self._rows = connection._rows
 
     def transaction(self) -> Any:
         return self.connection.transaction()
@@ -127,30 +132,31 @@ class PulseStore:
         now: str,
     ) -> None:
         """Start (or re-plan) the team's pulse; its creator stays whoever started it first."""
-        with self.transaction() as db:
+        with self.transaction():
             team_id = self._team_id(channel, team, team_name, creator, now)
-            existing = db["pulses"].count_where("team_id = ?", [team_id])
             row = {**values, "status": "active"}
-            if existing:
-                db["pulses"].update(team_id, row)
+            if self._value("select count(*) from pulses where team_id = ?", team_id):
+                self._update("pulses", {"team_id": team_id}, row)
             else:
-                db["pulses"].insert(
-                    {**row, "team_id": team_id, "created_by": creator, "created_at": now}
+                self._insert(
+                    "pulses", {**row, "team_id": team_id, "created_by": creator, "created_at": now}
                 )
 
     def set_status(self, team_id: int, status: str, next_run_at: str | None = None) -> None:
         changes: dict[str, Any] = {"status": status}
         if next_run_at is not None:
             changes["next_run_at"] = next_run_at
-        with self.transaction() as db:
-            db["pulses"].update(team_id, changes)
+        with self.transaction():
+            self._update("pulses", {"team_id": team_id}, changes)
 
     def join(self, channel: str, team: str, team_name: str, member: str, now: str) -> None:
         """A member opts in (where the platform cannot list a team's members)."""
-        with self.transaction() as db:
+        with self.transaction():
             team_id = self._team_id(channel, team, team_name, None, now)
-            db["team_members"].insert(
-                {"team_id": team_id, "member": member, "joined_at": now}, ignore=True
+            self._execute(
+                "insert into team_members (team_id, member, joined_at) values (?, ?, ?) "
+                "on conflict do nothing",
+                (team_id, member, now),
             )
 
     def joined(self, team_id: int) -> list[str]:
@@ -188,21 +194,23 @@ class PulseStore:
     ) -> int | None:
         """Open the round due at `pulse.next_run_at` with its invitations; None when another
         tick (or the run before a restart) opened it already. The pulse moves on either way."""
-        with self.transaction() as db:
-            claimed = db.execute(
-                "insert or ignore into rounds (team_id, model_id, due_at, opened_at, remind_at, "
-                "deadline_at, reminded, status) values (?, ?, ?, ?, ?, ?, 0, 'open')",
+        with self.transaction():
+            claimed = self._execute(
+                "insert into rounds (team_id, model_id, due_at, opened_at, remind_at, "
+                "deadline_at, reminded, status) values (?, ?, ?, ?, ?, ?, 0, 'open') "
+                "on conflict do nothing returning id",
                 (pulse.team_id, pulse.model_id, pulse.next_run_at, now, remind_at, deadline_at),
-            )
-            db.execute(
+            ).fetchone()
+            self._execute(
                 "update pulses set next_run_at = ? where team_id = ? and next_run_at = ?",
                 (following, pulse.team_id, pulse.next_run_at),
             )
-            if claimed.rowcount != 1:
+            if claimed is None:
                 return None
-            round_id = claimed.lastrowid
-            db["round_invites"].insert_all(
-                ({"round_id": round_id, "member": member} for member in members), ignore=True
+            round_id = claimed[0]
+            self.connection.backend.executemany(
+                "insert into round_invites (round_id, member) values (?, ?) on conflict do nothing",
+                [(round_id, member) for member in dict.fromkeys(members)],
             )
             return round_id
 
@@ -225,8 +233,8 @@ class PulseStore:
     def claim_invitation(self, round_id: int, member: str, now: str, lease_until: str) -> bool:
         """Hold the invitation until `lease_until`; False when someone else holds it or it was
         delivered meanwhile."""
-        with self.transaction() as db:
-            claimed = db.execute(
+        with self.transaction():
+            claimed = self._execute(
                 "update round_invites set claimed_until = ?, send_attempts = send_attempts + 1 "
                 "where round_id = ? and member = ? and sent_at is null "
                 "and (claimed_until is null or claimed_until <= ?)",
@@ -235,29 +243,44 @@ class PulseStore:
             return claimed.rowcount == 1
 
     def set_invitation_assessment(self, round_id: int, member: str, assessment_id: str) -> None:
-        with self.transaction() as db:
-            db["round_invites"].update((round_id, member), {"assessment_id": assessment_id})
+        with self.transaction():
+            self._update(
+                "round_invites", {"round_id": round_id, "member": member},
+                {"assessment_id": assessment_id},
+            )  # fmt: skip
 
     def delivered(self, round_id: int, member: str, now: str) -> None:
-        with self.transaction() as db:
-            db["round_invites"].update((round_id, member), {"sent_at": now, "claimed_until": None})
+        with self.transaction():
+            self._update(
+                "round_invites", {"round_id": round_id, "member": member},
+                {"sent_at": now, "claimed_until": None},
+            )  # fmt: skip
 
     def release_invitation(self, round_id: int, member: str) -> None:
         """A failed send: free the claim so a later tick tries again (while attempts last)."""
-        with self.transaction() as db:
-            db["round_invites"].update((round_id, member), {"claimed_until": None})
+        with self.transaction():
+            self._update(
+                "round_invites", {"round_id": round_id, "member": member}, {"claimed_until": None}
+            )
 
     def mark_answered(self, assessment_id: str, now: str) -> bool:
-        """The member finished the round's assessment; True when that completes its round."""
-        with self.transaction() as db:
-            answered = db.execute(
+        """The member finished the round's assessment; True when that completes its round.
+        The round's row is locked first (PostgreSQL), so of two members finishing at the same
+        moment in two workers, the second sees the first's mark and completes the round."""
+        with self.transaction():
+            self._execute(
+                "select id from rounds where id in (select round_id from round_invites "
+                "where assessment_id = ?)" + self.connection.dialect.lock_row,
+                (assessment_id,),
+            ).fetchall()
+            answered = self._execute(
                 "update round_invites set answered_at = ? where assessment_id = ? "
                 "and answered_at is null",
                 (now, assessment_id),
             )
             if answered.rowcount == 0:
                 return False
-            waiting = db.execute(
+            waiting = self._execute(
                 "select count(*) from round_invites w join round_invites i "
                 "on i.round_id = w.round_id join rounds r on r.id = w.round_id "
                 "where i.assessment_id = ? and r.status = 'open' and w.answered_at is null",
@@ -280,21 +303,21 @@ class PulseStore:
     def claim_reminder(self, round_id: int, now: str) -> list[str] | None:
         """Those to remind (invited, not answered), marked reminded; None when another tick
         claimed this round's reminder."""
-        with self.transaction() as db:
-            claimed = db.execute(
+        with self.transaction():
+            claimed = self._execute(
                 "update rounds set reminded = 1 where id = ? and reminded = 0", (round_id,)
             )
             if claimed.rowcount != 1:
                 return None
             waiting = [
                 member
-                for (member,) in db.execute(
+                for (member,) in self._execute(
                     "select member from round_invites where round_id = ? and sent_at is not null "
-                    "and answered_at is null",
+                    "and answered_at is null order by rowid",
                     (round_id,),
                 ).fetchall()
             ]
-            db.execute(
+            self._execute(
                 "update round_invites set reminded_at = ? where round_id = ? and "
                 "sent_at is not null and answered_at is null",
                 (now, round_id),
@@ -316,7 +339,8 @@ class PulseStore:
         return [ClosableRound(**row) for row in rows]
 
     def round_inputs(self, round_id: int, team_id: int) -> RoundInputs:
-        with self.connection.reading() as db:
+        with self.connection.reading():
+            db = self.connection
             invited = db.execute(
                 "select count(*) from round_invites where round_id = ?", (round_id,)
             ).fetchone()[0]
@@ -338,8 +362,8 @@ class PulseStore:
 
     def close_round(self, round_id: int, report: RoundReport, now: str) -> bool:
         """Store the round's report and close it; False when another tick closed it first."""
-        with self.transaction() as db:
-            claimed = db.execute(
+        with self.transaction():
+            claimed = self._execute(
                 "update rounds set status = 'closed', closed_at = ?, median_index = ?, "
                 "report = ? where id = ? and status = 'open'",
                 (now, report.median_index, json.dumps(report_json(report)), round_id),
@@ -375,28 +399,66 @@ class PulseStore:
         )
         return [(row["closed_at"][:10], row["median_index"]) for row in reversed(rows)]
 
+    # ---- the scheduler's lease -------------------------------------------------------------
+    def try_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `seconds`; False while another holder's lease
+        runs. A row with an expiry, on both backends, by the database's own clock (workers on
+        several machines need not agree on the time). Chosen over PostgreSQL's session
+        advisory lock: it behaves the same on SQLite and PostgreSQL (one code path, one test),
+        pins no pooled connection for the life of the scheduler (a lock that vanishes silently
+        when that connection is recycled or drops), works behind a transaction-pooling proxy,
+        and says who holds it (for readiness). A holder killed with -9 frees it by expiring:
+        the holder renews well within `seconds` and another worker takes over after it."""
+        with self.transaction():
+            now = self.connection.dialect.now_epoch
+            taken = self._execute(
+                f"insert into leases (name, holder, expires_at) values (?, ?, {now} + ?) "
+                "on conflict(name) do update set holder = excluded.holder, "
+                "expires_at = excluded.expires_at "
+                f"where leases.holder = excluded.holder or leases.expires_at <= {now}",
+                (name, holder, float(seconds)),
+            )
+            return taken.rowcount == 1
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up at once (a clean stop), only if `holder` still has it."""
+        with self.transaction():
+            self._execute("delete from leases where name = ? and holder = ?", (name, holder))
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the lease now, or None when nobody does (or theirs ran out)."""
+        now = self.connection.dialect.now_epoch
+        rows = self._rows(f"select holder from leases where name = ? and expires_at > {now}", name)
+        return rows[0]["holder"] if rows else None
+
     # ---- helpers --------------------------------------------------------------------------
     def _team_id(
         self, channel: str, team: str, name: str | None, creator: str | None, now: str
     ) -> int:
-        db = self.connection.db
-        db.execute(
+        self._execute(
             "insert into teams (channel, external_id, name, created_by, created_at) "
             "values (?, ?, ?, ?, ?) on conflict(channel, external_id) do update set "
             "name = coalesce(excluded.name, teams.name)",
             (channel, team, name, creator, now),
         )
-        return db.execute(
+        return self._execute(
             "select id from teams where channel = ? and external_id = ?", (channel, team)
         ).fetchone()[0]
 
-    def _rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
-        """A query run to completion under the lock (channels write from other threads)."""
-        with self.connection.reading() as db:
-            cursor = db.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
     def _value(self, sql: str, *params: Any) -> Any:
-        with self.connection.reading() as db:
-            return db.execute(sql, params).fetchone()[0]
+        with self.connection.reading():
+            return self._execute(sql, params).fetchone()[0]
+
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        """Column names come from this module's own dicts, never from a user."""
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self._execute(f"insert into {table} ({names}) values ({marks})", tuple(row.values()))
+
+    def _update(self, table: str, key: dict[str, Any], changes: dict[str, Any]) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        where = " and ".join(f"{name} = ?" for name in key)
+        self._execute(
+            f"update {table} set {assignments} where {where}",
+            (*changes.values(), *key.values()),
+        )
