@@ -48,6 +48,8 @@ ALLOWED = {
     "maturity_telegram_rate": (
         f"must be a number of messages a second from 0 (no pacing) to {MAX_TELEGRAM_RATE}"
     ),
+    "maturity_log_format": "must be text or json",
+    "maturity_worker_name": "must be 1-64 characters of A-Z, a-z, 0-9, _ . : and -",
 }
 """What each checked setting allows, in the words the one-line error uses."""
 
@@ -83,6 +85,10 @@ class Settings(BaseSettings):
     maturity_telegram_rate: float = 30
     """Messages a second the Telegram bot sends to all chats together: Telegram's limit is
     about 30; 0 paces nothing (a Bot API server without Telegram's limits, a benchmark)."""
+    maturity_log_format: str = "text"
+    """Log lines as text (for a terminal) or json (one object a line, for a log collector)."""
+    maturity_worker_name: str | None = None
+    """This process's name in /metrics and JSON logs (default: its process id)."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -172,6 +178,27 @@ class Settings(BaseSettings):
         if not math.isfinite(value) or not 0 <= value <= MAX_TELEGRAM_RATE:
             raise ValueError("out of range")
         return value
+
+    @field_validator("maturity_log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text == "":
+            return "text"
+        if text not in ("text", "json"):
+            raise ValueError(ALLOWED["maturity_log_format"])
+        return text
+
+    @field_validator("maturity_worker_name", mode="before")
+    @classmethod
+    def _worker_name(cls, value: Any) -> str | None:
+        from bot.observability import WORKER_NAME
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not WORKER_NAME.fullmatch(value.strip()):
+            raise ValueError(ALLOWED["maturity_worker_name"])
+        return value.strip()
 
     @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
     @classmethod
