@@ -132,9 +132,11 @@ class AssessmentService:
                 initiatives=storage.initiatives(user) if event.needs_initiatives else (),
             )
             outcome = self.engine.handle(storage.conversation(user), inputs, event)
+            answers = 0
             for effect in outcome.effects:
                 if isinstance(effect, SaveAnswer):
                     storage.save_answer(effect.assessment_id, effect.question_id, effect.option_id)
+                    answers += 1
                 elif isinstance(effect, CreateAssessment):
                     storage.create_assessment(user, effect.assessment_id, effect.model_id)
                 elif isinstance(effect, FinishAssessment):
@@ -155,6 +157,10 @@ class AssessmentService:
                     due = datetime.now(UTC) + timedelta(days=30 * effect.months)
                     storage.add_recheck(user, effect.model_id, due.isoformat(timespec="seconds"))
             storage.save_conversation(user, outcome.conversation)
+        if answers:  # committed: counted for /metrics (imported at the first answer only)
+            from bot.observability.metrics import answers_stored
+
+            answers_stored(channel, answers)
         return Handled(
             User(user.id, user.channel, user.external_id, outcome.conversation.lang),
             outcome.replies,

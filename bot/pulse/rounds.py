@@ -210,11 +210,15 @@ class RoundLifecycle:
 
     @staticmethod
     async def _deliver(messenger: TeamMessenger, member: str, replies: Sequence[Reply]) -> bool:
+        from bot.observability.metrics import pulse_message
+
         try:
             await messenger.send_dm(member, replies)
         except Exception:  # one unreachable member must not stop the round for the others
             log.exception("sending a pulse message to a member failed")
+            pulse_message(messenger.channel, sent=False)
             return False
+        pulse_message(messenger.channel, sent=True)
         return True
 
 

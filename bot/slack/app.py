@@ -371,12 +371,17 @@ def app_from_settings(
 def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
     """`maturity-bot slack [--http --port N]`: the app and, next to it, the team pulse's
     scheduler; run until interrupted (Ctrl-C or SIGTERM), then stop the scheduler cleanly."""
+    from bot.observability import set_worker_name
+    from bot.observability.health import scheduler_running
+    from bot.observability.logs import setup_logging
     from bot.slack.pulse import SlackPulse
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    set_worker_name(settings.maturity_worker_name)
+    secrets = (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret)
+    setup_logging(
+        settings.maturity_log_format,
+        secrets=[s.get_secret_value() for s in secrets if s is not None],
     )
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change
     client, signing_secret, app_token = client_from_settings(settings, http=args.http)
     pulse = SlackPulse.create(
         service, client, checked_pulse_settings(settings), admins=settings.pulse_admins
@@ -389,10 +394,23 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
             import uvicorn
 
             log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
-            server = web_app(app, service.storage, max_body_bytes=settings.maturity_max_body_bytes)
+            server = web_app(
+                app,
+                service.storage,
+                max_body_bytes=settings.maturity_max_body_bytes,
+                scheduler=lambda: scheduler_running(pulse.runtime),
+            )
             # No access log: a line per request was a tenth of the CPU per answer, and the
-            # refusals that matter are logged by bot/slack/http.py.
-            uvicorn.run(server, host=args.host, port=args.port, log_level="info", access_log=False)
+            # refusals that matter are logged by bot/slack/http.py. No logging config of
+            # uvicorn's own: its lines go through ours (text or JSON, scrubbed).
+            uvicorn.run(
+                server,
+                host=args.host,
+                port=args.port,
+                log_level="info",
+                access_log=False,
+                log_config=None,
+            )
         else:
             socket_mode_handler(app, app_token).start()
     except KeyboardInterrupt:

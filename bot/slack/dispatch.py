@@ -18,6 +18,7 @@ the response, because their answer is the response.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -68,9 +69,11 @@ class WorkPool:
 
     def start(self, work: Callable[[], object]) -> None:
         """Run reserved `work` in a thread; its place is given back when it ends, whatever
-        happens."""
+        happens. The work runs in a copy of the caller's context, so its log lines carry the
+        request's id and its end can be timed from the request's arrival (bot/observability)."""
+        context = contextvars.copy_context()
         try:
-            self._executor.submit(self._run, work)
+            self._executor.submit(context.run, self._run, work)
         except RuntimeError:  # shutting down: the request was acknowledged, say it was not done
             self._release()
             log.warning("a Slack request arrived while the bot was stopping; it was not handled")

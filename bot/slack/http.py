@@ -38,6 +38,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -50,7 +51,12 @@ from bot.http_limits import (
     read_body,
     too_large,
 )
+from bot.observability import metrics
+from bot.observability.health import Readiness, health_routes
+from bot.observability.logs import WithoutRequestContent
+from bot.observability.requests import Observed, work_done
 from bot.slack.dispatch import SlackApp, sender_of
+from bot.slack.events import CHANNEL
 from bot.storage import Storage, StorageError
 
 EVENTS_PATH = "/slack/events"
@@ -63,23 +69,10 @@ log = logging.getLogger("bot.slack.http")
 
 
 # ---- what Bolt may log ---------------------------------------------------------------------------
-class WithoutRequestContent(logging.Filter):
-    """Bolt writes request bodies (and, for a bad signature, the signature) into some of its log
-    messages. A body can hold a user's answers; a flood of large bodies would fill the disk. Such
-    a message is replaced by a neutral line; everything else passes unchanged."""
-
-    WORDS = ("body", "signature", "request (", "payload")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage().lower()
-        if any(word in message for word in self.WORDS):
-            record.msg = "Bolt: a message about a Slack request (its content is never logged)"
-            record.args = ()
-        return True
-
-
 def bolt_logger() -> logging.Logger:
-    """The logger handed to Bolt: Bolt copies its filters to every logger it makes."""
+    """The logger handed to Bolt: Bolt copies its filters to every logger it makes. Bolt writes
+    request bodies (and, for a bad signature, the signature) into some of its messages; those
+    are replaced by a neutral line (bot/observability/logs.py), whatever handler is set up."""
     logger = logging.getLogger("bot.slack.bolt")
     if not any(isinstance(f, WithoutRequestContent) for f in logger.filters):
         logger.addFilter(WithoutRequestContent())
@@ -222,10 +215,15 @@ def web_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     signing_secret: str | None = None,
+    scheduler: Callable[[], bool] | None = None,
 ) -> Starlette:
     """HTTP mode: POST /slack/events, checked as the module says, acknowledged at once, and
     then dispatched to Bolt in the app's work pool (bot/slack/dispatch.py). `storage` keeps the
-    signatures already applied; `signing_secret` defaults to the one Bolt was built with."""
+    signatures already applied; `signing_secret` defaults to the one Bolt was built with.
+
+    Beside it /healthz, /readyz (the service's database; `scheduler` says whether this process
+    runs the pulse scheduler) and /metrics (bot/observability/health.py); each request to
+    /slack/events gets a request id and is timed (bot/observability/requests.py)."""
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
     guard = SignedRequests(secret or "", storage)
     dispatch = bolt_app.ack_first
@@ -235,19 +233,23 @@ def web_app(
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:
             log.warning("refused a request to %s: body over %s bytes", EVENTS_PATH, max_body_bytes)
+            metrics.refused(CHANNEL, "too_large")
             return too_large(max_body_bytes)
         except BadLength:
+            metrics.refused(CHANNEL, "bad_payload")
             return bad_request("bad Content-Length")
         headers = request.headers
         refused = guard.refusal(headers, body)
         if refused is not None:
             log.warning("refused a request to %s: %s", EVENTS_PATH, refused)
+            metrics.refused(CHANNEL, "unsigned")
             return PlainTextResponse("invalid request", status_code=401)
         text = body.decode("utf-8")
         content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         payload = read_payload(content_type, text)
         if isinstance(payload, str):
             log.warning("refused a signed request: %s", payload)
+            metrics.refused(CHANNEL, "bad_payload")
             return bad_request(payload)
         if payload.answered_by_bolt:
             if not await asyncio.to_thread(guard.first_time, headers):
@@ -261,6 +263,7 @@ def web_app(
             return Response(
                 status_code=200, background=BackgroundTask(_later, dispatch.pool.start, work)
             )
+        metrics.refused(CHANNEL, "busy")
         sender = sender_of(payload.data)
         busy = await asyncio.to_thread(dispatch.busy_ack, sender)
         if busy is not None:
@@ -269,7 +272,12 @@ def web_app(
             status_code=200, background=BackgroundTask(_later, dispatch.notify_busy, sender)
         )
 
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"])])
+    database = storage if storage is not None else bolt_app.ack_first.service.storage
+    readiness = Readiness(database, scheduler)
+    return Starlette(
+        routes=[Route(EVENTS_PATH, events, methods=["POST"]), *health_routes(readiness)],
+        middleware=[Middleware(Observed, channel=CHANNEL, paths=[EVENTS_PATH])],
+    )
 
 
 class ParsedRequest(BoltRequest):
@@ -295,11 +303,15 @@ def _apply_once(
     if not guard.first_time(headers):
         _replayed()
         return
-    bolt_app.dispatch(request)
+    try:
+        bolt_app.dispatch(request)
+    finally:
+        work_done(CHANNEL)
 
 
 def _replayed() -> Response:
     log.warning("refused a replayed request (its signature was applied before)")
+    metrics.refused(CHANNEL, "replay")
     return Response(status_code=200)
 
 
