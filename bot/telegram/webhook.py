@@ -8,6 +8,10 @@ This one checks, in order, and stops at the first failure with one log line (nev
 3. the body is a JSON object that is an Update (400; nothing is queued, so nothing is stored).
 Then the update goes to the Application's queue, exactly as PTB's own server does it, and is
 handled like a polled one (its update_id recorded with its effect, so a redelivery is a no-op).
+
+Beside the webhook: /healthz, /readyz and /metrics (bot/observability/health.py). Each webhook
+request gets a request id; an update's handling carries it into its log lines and is timed from
+the request's arrival to its end, by two handlers around ours (one group before, one after).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.http_limits import (
     DEFAULT_MAX_BODY_BYTES,
@@ -38,8 +43,17 @@ from bot.http_limits import (
     read_body,
     too_large,
 )
+from bot.observability import metrics
+from bot.observability.health import Readiness, health_routes
+from bot.observability.logs import REQUEST_ID
+from bot.observability.requests import ARRIVED, Observed, work_done
+from bot.telegram.updates import CHANNEL
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+READINESS = "maturity_readiness"
+"""The key in `Application.bot_data` of what /readyz checks (set by build_application)."""
+MAX_IN_FLIGHT = 10_000
+"""Arrivals kept for updates not handled yet; past it the oldest are forgotten (not timed)."""
 
 log = logging.getLogger("bot.telegram.webhook")
 
@@ -73,30 +87,71 @@ def update_from(body: bytes, app: Application) -> Update | None:
         return None
 
 
+class Arrivals:
+    """The request id and arrival time of each webhook update on its way through PTB's queue:
+    PTB handles an update in a task of its own, so the request's context does not go with it.
+    The handler of group -1 puts them back into the handling task's context; the one of group
+    1 (after ours, which handles every update in group 0) times the end and forgets them."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, tuple[str | None, float | None]] = {}
+
+    def arrived(self, update: Update) -> None:
+        if len(self.waiting) >= MAX_IN_FLIGHT:
+            self.waiting.pop(next(iter(self.waiting)))
+        self.waiting[update.update_id] = (REQUEST_ID.get(), ARRIVED.get())
+
+    async def begin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        request_id, arrived = self.waiting.get(update.update_id, (None, None))
+        REQUEST_ID.set(request_id)
+        ARRIVED.set(arrived)
+
+    async def end(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if self.waiting.pop(update.update_id, None) is not None:
+            work_done(CHANNEL)
+
+    def install(self, app: Application) -> None:
+        app.add_handler(TypeHandler(Update, self.begin), group=-1)
+        app.add_handler(TypeHandler(Update, self.end), group=1)
+
+
 def webhook_app(app: Application, config: WebhookConfig) -> Starlette:
-    """POST /<path of the webhook URL>, checked as the module says, onto `app.update_queue`."""
+    """POST /<path of the webhook URL>, checked as the module says, onto `app.update_queue`;
+    and the health routes, with what `app.bot_data[READINESS]` says to check."""
     secret = config.secret.encode()
+    arrivals = Arrivals()
+    arrivals.install(app)
 
     async def receive(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, secret):
             log.warning("refused a webhook request: wrong or missing secret token")
+            metrics.refused(CHANNEL, "unsigned")
             return PlainTextResponse("forbidden", status_code=403)
         try:
             body = await read_body(request, config.max_body_bytes)
         except BodyTooLarge:
             log.warning("refused a webhook request: body over %s bytes", config.max_body_bytes)
+            metrics.refused(CHANNEL, "too_large")
             return too_large(config.max_body_bytes)
         except BadLength:
+            metrics.refused(CHANNEL, "bad_payload")
             return bad_request("bad Content-Length")
         update = update_from(body, app)
         if update is None:
             log.warning("refused a webhook request: the body is not a Telegram update")
+            metrics.refused(CHANNEL, "bad_payload")
             return bad_request("the body is not a Telegram update")
+        arrivals.arrived(update)
         await app.update_queue.put(update)
         return Response(status_code=200)
 
-    return Starlette(routes=[Route("/" + config.path, receive, methods=["POST"])])
+    path = "/" + config.path
+    readiness: Readiness | None = app.bot_data.get(READINESS)
+    return Starlette(
+        routes=[Route(path, receive, methods=["POST"]), *health_routes(readiness)],
+        middleware=[Middleware(Observed, channel=CHANNEL, paths=[path])],
+    )
 
 
 class _Server(uvicorn.Server):
@@ -134,6 +189,7 @@ class WebhookServer:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            log_config=None,  # uvicorn's lines go through the bot's logging (text or JSON)
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
