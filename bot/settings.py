@@ -79,9 +79,10 @@ class Settings(BaseSettings):
     maturity_slack_max_pending: int = 1000
     """Acknowledged Slack requests waiting or in work at most; beyond it a user is told the bot
     is busy (nothing is stored) instead of waiting minutes."""
-    maturity_telegram_concurrency: int = 4
-    """Telegram updates handled at once (one user's are always handled in order). Measured
-    with bench/load_telegram.py: on a 2-core machine more costs CPU per update, not speed."""
+    maturity_telegram_concurrency: int = 128
+    """Telegram updates handled at once (one user's are always handled in order). An update
+    mostly waits on the Bot API; measured with bench/load_telegram.py on a 2-core machine, many
+    at once cost no CPU per update and keep the bot busy when the API answers slowly."""
     maturity_telegram_rate: float = 30
     """Messages a second the Telegram bot sends to all chats together: Telegram's limit is
     about 30; 0 paces nothing (a Bot API server without Telegram's limits, a benchmark)."""

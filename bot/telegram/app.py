@@ -30,6 +30,7 @@ from bot.platforms import checked_pulse_settings
 from bot.pulse.service import PulseService
 from bot.service import AssessmentService
 from bot.settings import Settings
+from bot.telegram.bot_api import POOL_SIZE, bot_api_request
 from bot.telegram.platform import check_token, check_url
 from bot.telegram.render import command_menu
 from bot.telegram.updates import CHANNEL, TelegramChannel, UserLocks, command_word
@@ -61,6 +62,8 @@ POLL_TIMEOUT = 30
 """Seconds a getUpdates long poll may wait for an update."""
 OVERALL_RATE = 30
 """Messages a second Telegram accepts from one bot (to different chats)."""
+CONCURRENCY = 128
+"""Updates handled at once, as MATURITY_TELEGRAM_CONCURRENCY's default (bench/load_telegram.py)."""
 
 log = logging.getLogger("bot.telegram")
 
@@ -77,14 +80,18 @@ class RetryingRateLimiter(AIORateLimiter):
         max_retries: int = 3,
         network_retries: int = 3,
         backoff: float = 0.5,
+        rate: float = OVERALL_RATE,
         **limits: float,
     ) -> None:
         """`limits`: AIORateLimiter's flood limits (overall_max_rate, group_max_rate, ...).
-        Without an overall one given, Telegram's 30 a second is kept as a steady rate (one
-        request every 1/30 s): AIORateLimiter's own default, a bucket of 30 refilled over a
-        second, lets 60 through in the first second of a team's round."""
+        Without an overall one given, `rate` (Telegram's 30 a second; 0: none) is kept as a
+        steady rate (one request every 1/rate s): AIORateLimiter's own default, a bucket of 30
+        refilled over a second, lets 60 through in the first second of a team's round."""
         if "overall_max_rate" not in limits:
-            limits.update(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE)
+            if rate > 0:
+                limits.update(overall_max_rate=1, overall_time_period=1 / rate)
+            else:
+                limits.update(overall_max_rate=0)
         super().__init__(max_retries=max_retries, **limits)
         self.network_retries = network_retries
         self.backoff = backoff
@@ -130,8 +137,15 @@ def build_application(
     base_file_url: str | None = None,
     rate_limiter: RetryingRateLimiter | None = None,
     pulse: TelegramPulse | None = None,
+    concurrency: int = CONCURRENCY,
 ) -> Application:
     """The PTB Application with our one handler; no network until it is initialised.
+
+    `concurrency`: updates handled at once; one user's stay in order all the same (`UserLocks`).
+    Most of an update's time is spent waiting on the Bot API, so many at once is what keeps the
+    bot busy; with the lean requests of bot/telegram/bot_api.py it costs no CPU per update
+    (measured: bench/load_telegram.py). The connection pool is kept larger than it, so an update
+    never waits for a connection.
 
     `pulse` (default: the pulse with default settings) answers `/pulse` and the join button;
     its scheduler starts and stops with the Application through the post_init and post_stop
@@ -141,8 +155,10 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
+        .request(bot_api_request(pool_size=max(POOL_SIZE, 2 * concurrency)))
+        .get_updates_request(bot_api_request(pool_size=1))
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(64)
+        .concurrent_updates(concurrency)
         .job_queue(None)  # timing lives in SQLite; the pulse has its own APScheduler
     )
     if base_url:
@@ -202,7 +218,11 @@ async def _receive(
         log.info("webhook: listening on %s:%s/%s", webhook.listen, webhook.port, webhook.path)
     else:
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
-        log.info("polling Telegram as @%s", app.bot.username)
+        log.info(
+            "polling Telegram as @%s, %d updates at a time",
+            app.bot.username,
+            app.concurrent_updates,
+        )
     try:
         await app.start()
         await stop.wait()
@@ -296,7 +316,9 @@ def run_telegram(settings: Settings, args: argparse.Namespace, service: Assessme
         token,
         base_url=base_url,
         base_file_url=base_file_url or file_url_for(base_url),
+        rate_limiter=RetryingRateLimiter(rate=settings.maturity_telegram_rate),
         pulse=pulse,
+        concurrency=settings.maturity_telegram_concurrency,
     )
     where = base_url or "https://api.telegram.org/bot"
     try:
