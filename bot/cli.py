@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -36,7 +36,11 @@ def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentP
     found = platforms() if found is None else found
     names = list(found)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="SQLite database file (default: $MATURITY_DB or maturity.db)")
+    common.add_argument(
+        "--db",
+        help="a SQLite file or a postgresql://user@host/db URL "
+        "(default: $MATURITY_DB or maturity.db)",
+    )
     parser = argparse.ArgumentParser(
         prog="maturity-bot",
         description="Social media maturity assessments in a terminal or a chat platform "
@@ -70,9 +74,25 @@ def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentP
     report.add_argument("--out", help="file for --format png (default: pulse-<team>.png)")
     report.add_argument("--lang", choices=LANGUAGES, default="en")
 
+    add_db_commands(sub, common)
+
     for platform in found.values():
         platform.add_arguments(sub.add_parser(platform.name, parents=[common], help=platform.help))
     return parser
+
+
+def add_db_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`maturity-bot db ...`: the operator's database commands (bot/storage/admin.py)."""
+    db = sub.add_parser("db", help="the database: migrate, check, copy")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", parents=[common], help="bring the schema to this version")
+    db_sub.add_parser("check", parents=[common], help="schema version and integrity (exit 2)")
+    copy = db_sub.add_parser("copy", help="copy every table into another (empty) database")
+    copy.add_argument("--from", dest="source", required=True, help="a SQLite file or a URL")
+    copy.add_argument("--to", dest="target", required=True, help="a SQLite file or a URL")
+    copy.add_argument(
+        "--replace", action="store_true", help="delete what the target holds before copying"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_console(settings, args)
         if command == "history":
             return cmd_history(settings, args)
+        if command == "db":
+            from bot.storage.admin import cmd_db
+
+            return cmd_db(args, settings.maturity_db)
         if command == "pulse":
             from bot.pulse.report import cmd_pulse_report
 

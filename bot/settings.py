@@ -59,7 +59,9 @@ _WHOLE = re.compile(r"[+-]?\d+")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    maturity_db: Path = Path("maturity.db")
+    maturity_db: str = "maturity.db"
+    """A SQLite file's path, or a PostgreSQL URL (`postgresql://user@host/db`): kept as text,
+    since a Path would fold a URL's `//`. bot/storage checks it when it opens the database."""
     maturity_lang: str | None = None
     maturity_chart_dir: Path = Path("charts")
     maturity_models_dir: Path | None = None
