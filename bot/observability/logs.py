@@ -31,6 +31,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET = {
     "httpx": logging.WARNING,  # a line per call, with the URL (Telegram's carries the token)
     "transitions": logging.WARNING,  # a line per state change
+    "apscheduler.executors.default": logging.WARNING,  # two lines per pulse tick
 }
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("maturity_request_id", default=None)
