@@ -26,6 +26,10 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from bot.errors import UsageError
+from bot.observability import set_worker_name
+from bot.observability.health import Readiness, scheduler_running
+from bot.observability.logs import RedactSecrets
+from bot.observability.logs import setup_logging as setup
 from bot.platforms import checked_pulse_settings
 from bot.pulse.service import PulseService
 from bot.service import AssessmentService
@@ -34,7 +38,7 @@ from bot.telegram.bot_api import POOL_SIZE, bot_api_request
 from bot.telegram.platform import check_token, check_url
 from bot.telegram.render import command_menu
 from bot.telegram.updates import CHANNEL, TelegramChannel, UserLocks, command_word
-from bot.telegram.webhook import WebhookConfig, WebhookServer
+from bot.telegram.webhook import READINESS, WebhookConfig, WebhookServer
 from flows.i18n import DEFAULT_LANGUAGE
 from flows.model_schema import LANGUAGES
 
@@ -173,6 +177,8 @@ def build_application(
     channel.pulse = pulse
     app.add_handler(TypeHandler(Update, channel.on_update))
     app.add_error_handler(channel.on_error)
+    # what the webhook's /readyz checks: the database, and whether the pulse scheduler runs
+    app.bot_data[READINESS] = Readiness(service.storage, lambda: scheduler_running(pulse))
     return app
 
 
@@ -259,36 +265,10 @@ def webhook_config(args: argparse.Namespace, settings: Settings) -> WebhookConfi
     )
 
 
-class RedactSecrets(logging.Filter):
-    """Keeps the token out of every log line, tracebacks included (URLs carry it)."""
-
-    def __init__(self, *secrets_: str) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets_ if s]
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        record.msg, record.args = self.redact(message), None
-        if record.exc_info:  # another handler may have cached the traceback text already
-            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self.redact(text)
-        return True
-
-
-def setup_logging(*secrets_: str) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # logs every URL, token included
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per callback
-    redact = RedactSecrets(*secrets_)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+def setup_logging(*secrets_: str, log_format: str = "text") -> None:
+    """Text or JSON lines (bot/observability/logs.py) without the token or the webhook secret,
+    tracebacks included (URLs carry the token), and httpx quiet (it logs every URL)."""
+    setup(log_format, secrets=secrets_)
 
 
 async def _run(app: Application, webhook: WebhookConfig | None) -> None:
@@ -310,7 +290,8 @@ def run_telegram(settings: Settings, args: argparse.Namespace, service: Assessme
     base_file_url = check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
     webhook = webhook_config(args, settings) if args.webhook else None
     pulse = TelegramPulse(PulseService(service, checked_pulse_settings(settings)))
-    setup_logging(token, webhook.secret if webhook else "")
+    set_worker_name(settings.maturity_worker_name)
+    setup_logging(token, webhook.secret if webhook else "", log_format=settings.maturity_log_format)
     app = build_application(
         service,
         token,
