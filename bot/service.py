@@ -14,7 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.storage import Storage, StorageWriteError, User
+from bot.storage import Storage, StorageError, StorageWriteError, User
 from flows.engine import (
     AbandonAssessment,
     AddInitiative,
@@ -103,7 +103,7 @@ class AssessmentService:
         """The reply when a user's event could not be stored, in their language: that is read,
         never written, and a read that fails too falls back to the platform's locale."""
         user = None
-        with suppress(sqlite3.Error), self.storage.reading():
+        with suppress(sqlite3.Error, StorageError), self.storage.reading():
             user = self.storage.find_user(channel, external_id)
         if user is None:
             user = User(0, channel, external_id, normalise_language(lang_hint))
