@@ -24,7 +24,13 @@ from typing import Any
 from bot.pulse.service import PulseService, PulseSettings, utcnow
 from bot.service import AssessmentService
 from bot.storage import Storage
-from bot.telegram.app import RetryingRateLimiter, WebhookConfig, build_application, serve
+from bot.telegram.app import (
+    CONCURRENCY,
+    RetryingRateLimiter,
+    WebhookConfig,
+    build_application,
+    serve,
+)
 from bot.telegram.pulse import TelegramPulse
 from tests.fake_telegram import TOKEN, FakeTelegram, Msg, TgUser
 
@@ -62,10 +68,12 @@ class Rig:
         pulse_interval: float | None = None,
         pace: float = 0,
         limits: dict[str, float] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         """`pace` (seconds between two pulse messages into one chat) and `limits` (the rate
         limiter's flood limits, e.g. overall_max_rate) are off by default: the tests check what
-        is sent, not how long it takes; a benchmark sets Telegram's."""
+        is sent, not how long it takes; a benchmark sets Telegram's. `concurrency`: updates
+        handled at once (MATURITY_TELEGRAM_CONCURRENCY; default, the bot's)."""
         self.fake = fake
         self.db_path = db_path
         self.models = models
@@ -76,6 +84,7 @@ class Rig:
         self.pulse_interval = pulse_interval
         self.pace = pace
         self.limits = {"overall_max_rate": 0, "group_max_rate": 0, **(limits or {})}
+        self.concurrency = concurrency
         self._thread: threading.Thread | None = None
         self.start()
 
@@ -95,6 +104,7 @@ class Rig:
             # short backoff: the tests check that retries happen, not how long they wait
             rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01, **self.limits),
             pulse=self.telegram_pulse,
+            concurrency=self.concurrency,
         )
         self.loop = asyncio.new_event_loop()
         self.stop_event = asyncio.Event()
