@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import (
@@ -126,7 +127,15 @@ def _split_plain(text: str, limit: int) -> list[str]:
 
 def chunk(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     """HTML lines (each closes its own tags) joined into messages of at most `limit` visible
-    characters, cut between lines; a single longer line is cut hard as plain text."""
+    characters, cut between lines; a single longer line is cut hard as plain text.
+
+    Worked out once per text: a question's lines are the same for everyone who reaches it, and
+    measuring them is a good part of what rendering a question costs."""
+    return list(_chunk(tuple(lines), limit))
+
+
+@lru_cache(maxsize=1024)
+def _chunk(lines: tuple[str, ...], limit: int) -> tuple[str, ...]:
     pieces: list[str] = []
     for line in lines:
         if visible_length(line) <= limit:
@@ -146,7 +155,7 @@ def chunk(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
         size += added
     if current:
         chunks.append("\n".join(current).strip("\n"))
-    return [c for c in chunks if c.strip()] or [""]
+    return tuple(c for c in chunks if c.strip()) or ("",)
 
 
 def callback(payload: str) -> str:
@@ -232,11 +241,17 @@ def ask_messages(reply: Ask, lang: str) -> list[TelegramMessage]:
 def navigation_row(extra: Sequence[Choice], lang: str) -> list[InlineKeyboardButton]:
     """Back, skip (where the core offers it) and pause under a question, as buttons: typing
     /back works too, but a button is where the thumb already is."""
-    return [
+    back, stop = _back_and_stop(lang)
+    return [back, *(button(c.label, c.payload) for c in extra), stop]
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _back_and_stop(lang: str) -> tuple[InlineKeyboardButton, InlineKeyboardButton]:
+    """The same two buttons under every question (PTB's buttons are immutable, so shared)."""
+    return (
         button(tt("back_button", lang), payload_command(Kind.BACK)),
-        *(button(c.label, c.payload) for c in extra),
         button(tt("stop_button", lang), payload_command(Kind.STOP)),
-    ]
+    )
 
 
 def result_messages(card: ResultCard) -> list[TelegramMessage]:
