@@ -1,5 +1,7 @@
 """A real PostgreSQL server for the tests: initdb into a temporary folder, pg_ctl on a free port
-on 127.0.0.1, trust authentication, stopped (and its folder removed) at the end.
+on 127.0.0.1, trust authentication, stopped (and its folder removed) at the end. Without fsync
+(a test server need not survive the machine's crash), but with synchronous commits: a commit
+survives the server's own crash (`stop(mode="immediate")`), as on a real server.
 
 Debian's server binaries are in `pg_config --bindir`, not on PATH, and initdb refuses to run as
 root: as root every server command runs as the `postgres` user the package creates. .ci/run
@@ -57,28 +59,46 @@ def start(folder: Path) -> str:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", free_port()
-    run = lambda *argv: subprocess.run(  # noqa: E731
-        _as_server_user([str(binaries / argv[0]), *argv[1:]]),
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    (folder / "port").write_text(str(port))
     try:
-        run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        options = (
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        run("pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+        _run(binaries, "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+             "--no-sync")  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"PostgreSQL did not start: {exc.stderr.strip()[-500:]}") from None
+    return start_again(folder)
+
+
+def start_again(folder: Path) -> str:
+    """Start the server of `folder` (made by `start`) on its port again; its URL."""
+    binaries = bindir()
+    assert binaries is not None
+    port = int((folder / "port").read_text())
+    options = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+        "-c fsync=off -c full_page_writes=off"
+    )
+    try:
+        _run(binaries, "pg_ctl", "-D", str(folder / "data"), "-o", options, "-l",
+             str(folder / "log"), "-w", "start")  # fmt: skip
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"PostgreSQL did not start: {exc.stderr.strip()[-500:]}") from None
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 
-def stop(folder: Path) -> None:
+def _run(binaries: Path, program: str, *argv: str) -> None:
+    subprocess.run(
+        _as_server_user([str(binaries / program), *argv]),
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+
+
+def stop(folder: Path, mode: str = "fast") -> None:
+    """Stop the server; `immediate` is a crash as far as its clients can tell."""
     binaries = bindir()
     if binaries is None or not (folder / "data").exists():
         return
     subprocess.run(
-        _as_server_user([str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast",
+        _as_server_user([str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-m", mode,
                          "-w", "stop"]),
         capture_output=True, timeout=120, check=False,
     )  # fmt: skip

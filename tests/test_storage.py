@@ -126,3 +126,46 @@ def test_the_trend_holds_the_latest_26_reported_rounds_oldest_first(tmp_path):
         assert [date for date, _ in trend] == sorted(date for date, _ in trend)
     finally:
         storage.close()
+
+
+def test_a_postgresql_server_that_goes_away_loses_nothing_and_the_bot_goes_on(models, scan):
+    """The server crashes between two answers: the user is told the answer was not saved (in
+    the language the platform gave, as nothing can be read either), nothing half-written is
+    kept, and once the server is back the same pool serves the next event and the assessment
+    continues at its question."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from bot.service import AssessmentService
+    from flows.i18n import t
+    from flows.replies import Say
+    from tests import postgres_server as pg
+
+    if pg.bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL's server binaries")
+        pytest.skip("PostgreSQL's server is not installed (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="maturity-pg-"))
+    storage = None
+    try:
+        storage = Storage(pg.start(folder))
+        service = AssessmentService(storage, models, scan=scan)
+        chat = Chat(service, user="ann", lang="nl")
+        chat.start("groeimodel")
+        chat.type("1")
+        pg.stop(folder, mode="immediate")
+        assert chat.type("2") == (Say(t("not_saved", "nl"), is_error=True),)
+        pg.start_again(folder)
+        chat.type("/resume")
+        assert chat.question.question_id == models["groeimodel"].questions[1].id
+        chat.type("2")
+        assert chat.question.question_id == models["groeimodel"].questions[2].id
+        with storage.reading():
+            assert storage.execute("select count(*) from answers").fetchone()[0] == 2
+    finally:
+        if storage is not None:
+            storage.close()
+        pg.stop(folder, mode="immediate")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -39,10 +39,13 @@ POOL_SIZE = 16
 """Connections a process keeps at most: the Slack work pool (8 threads by default), the HTTP
 door's replay check, the pulse and Telegram's concurrent updates each hold one while they
 work. PostgreSQL's default max_connections (100) leaves room for several workers."""
-POOL_WAIT = 15
+POOL_WAIT = 5
 """Seconds a thread waits for a free connection (or a server to come back) before its event
-is refused as not saved."""
+is refused as not saved: longer, and a user whose server is gone waits for nothing."""
 CONNECT_TIMEOUT = 10
+"""Each connection is checked as it leaves the pool (one empty round trip): after a server
+restart or a failover, idle connections are dead, and without the check each would fail one
+user's event before the pool noticed."""
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -128,6 +131,7 @@ class PostgresBackend:
             min_size=1,
             max_size=POOL_SIZE,
             timeout=POOL_WAIT,
+            check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
             open=True,
             name="maturity-bot",
