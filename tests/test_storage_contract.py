@@ -196,7 +196,10 @@ def test_users_conversations_and_answers(store):
     assert store.answers("a1") == {"q1": "o2", "q2": None}
     assert store.open_assessment_id(ann, "groeimodel") == "a1"
     opened = store.open_assessments(ann)
-    assert opened["groeimodel"].id == "a1" and opened["groeimodel"].answers == {"q1": "o2", "q2": None}
+    assert opened["groeimodel"].id == "a1" and opened["groeimodel"].answers == {
+        "q1": "o2",
+        "q2": None,
+    }
     with store.transaction():
         store.create_assessment(ann, "a2", "groeimodel")
     assert store.open_assessment_id(ann, "groeimodel") == "a2"  # the newest, same second
@@ -466,3 +469,24 @@ def test_one_holder_at_a_time_and_an_expired_lease_is_taken_over(store, database
         database_target, lambda s, _: PulseStore(s).try_lease("scheduler", str(id(s)), 60), 3
     )
     assert sorted(won) == [False, False, True]
+
+
+def test_the_trend_holds_the_latest_26_reported_rounds_oldest_first(store):
+    from bot.storage.pulses import TREND_ROUNDS
+
+    pulses = PulseStore(store)
+    pulses.join("test", "C1", "Team", "m1", NOW)
+    with store.transaction() as db:
+        team_id = db.execute("select id from teams").fetchone()[0]
+        for week in range(30):
+            day = f"2026-{1 + week // 4:02d}-{1 + (week % 4) * 7:02d}"
+            db.execute(
+                "insert into rounds (team_id, model_id, due_at, opened_at, deadline_at, "
+                "closed_at, status, median_index) values (?, 'groeimodel', ?, ?, ?, ?, "
+                "'closed', ?)",
+                (team_id, day, day, day, f"{day}T12:00:00+00:00", week % 4),
+            )
+    trend = pulses.trend(team_id)
+    assert TREND_ROUNDS == 26 and len(trend) == 26
+    assert trend[0] == ("2026-02-01", 0) and trend[-1] == ("2026-08-08", 1)  # weeks 4 to 29
+    assert [date for date, _ in trend] == sorted(date for date, _ in trend)
