@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.connection import Connection
+from bot.storage.leases import Leases
 from flows.pulse import RoundReport, report_from_json, report_json
 from flows.results import StoredResult
 
@@ -101,7 +102,7 @@ _PULSE = (
 )
 
 
-class PulseStore:
+class PulseStore(Leases):
     """Teams, their pulse schedule, rounds and invitations, over the assessment store's
     connection (the same database and transactions that nest)."""
 
@@ -398,38 +399,6 @@ class PulseStore:
             rounds,
         )
         return [(row["closed_at"][:10], row["median_index"]) for row in reversed(rows)]
-
-    # ---- the scheduler's lease -------------------------------------------------------------
-    def try_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Take or renew the lease `name` for `seconds`; False while another holder's lease
-        runs. A row with an expiry, on both backends, by the database's own clock (workers on
-        several machines need not agree on the time). Chosen over PostgreSQL's session
-        advisory lock: it behaves the same on SQLite and PostgreSQL (one code path, one test),
-        pins no pooled connection for the life of the scheduler (a lock that vanishes silently
-        when that connection is recycled or drops), works behind a transaction-pooling proxy,
-        and says who holds it (for readiness). A holder killed with -9 frees it by expiring:
-        the holder renews well within `seconds` and another worker takes over after it."""
-        with self.transaction():
-            now = self.connection.dialect.now_epoch
-            taken = self._execute(
-                f"insert into leases (name, holder, expires_at) values (?, ?, {now} + ?) "
-                "on conflict(name) do update set holder = excluded.holder, "
-                "expires_at = excluded.expires_at "
-                f"where leases.holder = excluded.holder or leases.expires_at <= {now}",
-                (name, holder, float(seconds)),
-            )
-            return taken.rowcount == 1
-
-    def release_lease(self, name: str, holder: str) -> None:
-        """Give the lease up at once (a clean stop), only if `holder` still has it."""
-        with self.transaction():
-            self._execute("delete from leases where name = ? and holder = ?", (name, holder))
-
-    def lease_holder(self, name: str) -> str | None:
-        """Who holds the lease now, or None when nobody does (or theirs ran out)."""
-        now = self.connection.dialect.now_epoch
-        rows = self._rows(f"select holder from leases where name = ? and expires_at > {now}", name)
-        return rows[0]["holder"] if rows else None
 
     # ---- helpers --------------------------------------------------------------------------
     def _team_id(
