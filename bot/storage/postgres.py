@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.storage import pg_schema
 from bot.storage.errors import StorageError, StorageWriteError
@@ -163,20 +163,42 @@ class PostgresBackend:
     # ---- connections, transactions, statements ------------------------------------------
     @contextmanager
     def _connection(self, *, writing: bool) -> Iterator[psycopg.Connection]:
-        """This thread's connection: the one its outer block holds, or one from the pool."""
+        """This thread's connection: the one its outer block holds, or one from the pool.
+
+        When the pool has none to give in time, one of its own, for this block: the pool backs
+        off between attempts while a server is away (1, 2, 4, 8 s ...), so after the server
+        came back it can still be asleep, and the next event should not fail for that (nor
+        under a burst that holds every pooled connection). A server that is still away
+        refuses that connection at once."""
         bound = self._bound
         if bound.conn is not None:
             yield bound.conn
             return
+        entered = False
         try:
             with self.pool.connection() as conn:
+                entered = True
                 bound.conn = conn
                 try:
                     yield conn
                 finally:
                     bound.conn = None
-        except psycopg.OperationalError as exc:  # the pool's timeout is one too
+            return
+        except PoolTimeout:
+            if entered:
+                raise
+        except psycopg.OperationalError as exc:
             raise self._failure(exc, writing=writing) from exc
+        try:
+            own = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.OperationalError as exc:
+            raise self._failure(exc, writing=writing) from exc
+        with own:
+            bound.conn = own
+            try:
+                yield own
+            finally:
+                bound.conn = None
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresBackend]:
