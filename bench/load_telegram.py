@@ -12,10 +12,15 @@ and the ratio of the two is printed.
 
 The bot's own pacing of Telegram's 30 messages a second (MATURITY_TELEGRAM_RATE) would cap it
 at 15 answers a second (each answer edits the question and sends the next one), so it is off
-here (`--rate 0`): the figures are what the bot can do, not what Telegram would accept.
+here (`--rate 0`): the figures are what the bot can do, not what Telegram would accept. The
+loopback answers at once; `--latency MS` delays every Bot API answer as a network would, which
+is where handling many updates at once pays.
 
-    python bench/load_telegram.py [--users 1,10,50,200] [--concurrency 4] [--seconds 10]
-    python bench/load_telegram.py --users 50 --concurrency 1,4,16,64    # choose the default
+    python bench/load_telegram.py [--users 1,10,50,200] [--concurrency N] [--seconds 10]
+    python bench/load_telegram.py --users 50 --concurrency 1,4,16,64,128,256 [--latency 50]
+
+`--concurrency` is MATURITY_TELEGRAM_CONCURRENCY (default: the bot's default); a list compares
+them, one bot process each. About a minute with the defaults.
 
 Never run as a test; it stops by itself.
 """
