@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.service import AssessmentService
@@ -17,6 +19,17 @@ def models():
 @pytest.fixture(scope="session")
 def scan(models):
     return load_scan(models)
+
+
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """No .env from the developer's tree and no settings from the developer's shell: a command
+    sees only the settings a test sets (on the returned monkeypatch)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("MATURITY_", "SLACK_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    return monkeypatch
 
 
 @pytest.fixture

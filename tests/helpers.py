@@ -57,3 +57,14 @@ def stored_answers(storage) -> list[tuple]:
     return storage.db.execute(
         "select assessment_id, question_id, option_id from answers order by question_id"
     ).fetchall()
+
+
+def one_error_line(capsys) -> str:
+    """The one line a command printed on stderr for a user's or operator's mistake (no
+    traceback)."""
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("maturity-bot: error: ")
+    return lines[0]

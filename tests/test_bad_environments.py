@@ -28,27 +28,9 @@ from flows.events import Event, Kind, from_text
 from flows.i18n import t
 from flows.pulse import MIN_RESPONSES_FLOOR
 from flows.replies import Say
+from tests.helpers import one_error_line
 
 SECRET = "123456:not-to-be-printed-anywhere"
-
-
-@pytest.fixture
-def clean_env(tmp_path, monkeypatch):
-    """No .env from the developer's tree and no settings from the developer's shell."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("MATURITY_", "SLACK_", "TELEGRAM_")):
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
-def one_error_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("maturity-bot: error: ")
-    return lines[0]
 
 
 # ---- 1. settings --------------------------------------------------------------------------

@@ -19,28 +19,10 @@ from bot.storage import Storage, migrations
 from bot.storage.admin import reference
 from bot.storage.pulses import PulseStore
 from flows.initiatives import NewInitiative
-from tests.helpers import Chat
+from tests.helpers import Chat, one_error_line
 from tests.postgres_server import free_port
 
 SECRET = "pw-not-to-be-printed"
-
-
-@pytest.fixture
-def clean_env(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("MATURITY_", "SLACK_", "TELEGRAM_")):
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
-def one_error_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("maturity-bot: error: ")
-    return lines[0]
 
 
 def counts(target: str) -> dict[str, int]:

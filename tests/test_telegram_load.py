@@ -29,16 +29,6 @@ def fake():
         yield server
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    """No settings from the developer's environment or a .env file."""
-    for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "MATURITY_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 @pytest.mark.parametrize(
     ("name", "value"),
     [
