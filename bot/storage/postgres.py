@@ -35,10 +35,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from bot.storage import pg_schema
 from bot.storage.errors import StorageError, StorageWriteError
 
-POOL_SIZE = 16
-"""Connections a process keeps at most: the Slack work pool (8 threads by default), the HTTP
-door's replay check, the pulse and Telegram's concurrent updates each hold one while they
-work. PostgreSQL's default max_connections (100) leaves room for several workers."""
+POOL_SIZE = 24
+"""Connections a process keeps at most: the Slack work pool (16 threads by default, each with
+its request's replay check and event), the pulse's threads and Telegram's concurrent updates
+each hold one while they work. PostgreSQL's default max_connections (100) leaves room for
+several workers."""
 POOL_WAIT = 5
 """Seconds a thread waits for a free connection (or a server to come back) before its event
 is refused as not saved: longer, and a user whose server is gone waits for nothing."""
