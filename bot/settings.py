@@ -26,6 +26,8 @@ MAX_SLACK_THREADS = 256
 MAX_SLACK_PENDING = 100_000
 MAX_TELEGRAM_CONCURRENCY = 1024
 MAX_TELEGRAM_RATE = 1000
+MAX_SCHEDULER_LEASE = 45.0
+"""Seconds: with a try every third of the lease, a dead holder is replaced within 60 s."""
 
 ALLOWED = {
     "maturity_lang": f"must be one of {', '.join(LANGUAGES)}",
@@ -37,6 +39,10 @@ ALLOWED = {
     "maturity_pulse_deadline_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
     "maturity_pulse_remind_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
     "maturity_pulse_lease_seconds": "must be a number of seconds from 1 to 86400",
+    "maturity_pulse_scheduler_lease_seconds": (
+        f"must be a number of seconds from 1 to {MAX_SCHEDULER_LEASE:g}: a dead scheduler is "
+        "replaced within 4/3 of it, which must stay within a minute"
+    ),
     "maturity_max_body_bytes": (
         f"must be a whole number of bytes from {MIN_BODY_BYTES} to {MAX_BODY_BYTES}"
     ),
@@ -72,6 +78,9 @@ class Settings(BaseSettings):
     maturity_pulse_lease_seconds: float = 120
     """How long a claimed pulse invitation is held before it may be sent again (a process that
     died between claiming and delivering it leaves the claim behind)."""
+    maturity_pulse_scheduler_lease_seconds: float = MAX_SCHEDULER_LEASE
+    """How long the lease that makes one process (of all sharing the database) the pulse
+    scheduler lasts unrenewed: the longest the schedule can go unrun after its holder died."""
     maturity_pulse_admins: str = ""
     """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
     maturity_max_body_bytes: int = 1_048_576
@@ -216,6 +225,13 @@ class Settings(BaseSettings):
     @classmethod
     def _lease(cls, value: float) -> float:
         if not math.isfinite(value) or not 1 <= value <= 86400:
+            raise ValueError("out of range")
+        return value
+
+    @field_validator("maturity_pulse_scheduler_lease_seconds")
+    @classmethod
+    def _scheduler_lease(cls, value: float) -> float:
+        if not math.isfinite(value) or not 1 <= value <= MAX_SCHEDULER_LEASE:
             raise ValueError("out of range")
         return value
 

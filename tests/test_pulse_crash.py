@@ -28,7 +28,8 @@ from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.test_slack_pulse import TEAM, seed_due_pulse
 
 LEASE = 1
-"""MATURITY_PULSE_LEASE_SECONDS for the bot: a dead process's claims run out after a second."""
+"""MATURITY_PULSE_LEASE_SECONDS and MATURITY_PULSE_SCHEDULER_LEASE_SECONDS for the bot: a dead
+process's claims, and its hold on the scheduler, run out after a second."""
 TEAM_SIZE = 8
 MEMBERS = [f"U{i}" for i in range(1, TEAM_SIZE + 1)]
 
@@ -50,6 +51,7 @@ class Bot:
             "SLACK_API_URL": fake.api_url,
             "MATURITY_DB": str(db),
             "MATURITY_PULSE_LEASE_SECONDS": str(LEASE),
+            "MATURITY_PULSE_SCHEDULER_LEASE_SECONDS": str(LEASE),
         }
         self.workdir = workdir
         self.process: subprocess.Popen | None = None
@@ -68,7 +70,7 @@ class Bot:
         assert self.process is not None and self.process.poll() is None, "the bot died by itself"
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
-        time.sleep(LEASE + 0.2)  # the dead process's claims run out
+        time.sleep(LEASE + 0.2)  # the dead process's claims and scheduler lease run out
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -43,15 +43,17 @@ class Readiness:
 
     database: Database
     scheduler: Callable[[], bool] | None = None
-    """Whether this process runs the pulse scheduler now; None when it has none."""
+    """Whether this process runs the pulse scheduler now (holds its lease); None when it has
+    none."""
 
 
 def scheduler_running(holder: Any) -> bool:
-    """Whether the pulse scheduler of `holder` (Slack's PulseRuntime, the TelegramPulse: both
-    keep their PulseScheduler, or None, in `scheduler`) is started and not shut down."""
+    """Whether THIS process runs the pulse schedule now: the PulseScheduler of `holder` (Slack's
+    PulseRuntime, the TelegramPulse: both keep theirs, or None, in `scheduler`) is started and
+    holds the scheduler lease (bot/pulse/scheduler.py). Of the workers sharing a database, one
+    says "running"; the others are just as ready."""
     pulse_scheduler = getattr(holder, "scheduler", None)
-    aps = getattr(pulse_scheduler, "scheduler", None)
-    return bool(aps is not None and aps.running)
+    return bool(pulse_scheduler is not None and pulse_scheduler.leading)
 
 
 def health_routes(readiness: Readiness | None) -> list[Route]:

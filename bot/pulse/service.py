@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.pulse.clock import iso, local_time, parse_iso, schedule_of, utcnow
 from bot.pulse.rounds import RoundLifecycle, recheck_message
+from bot.pulse.scheduler import LEASE_SECONDS, SchedulerLease, holder_id
 from bot.service import AssessmentService
 from bot.storage.pulses import ClosedRound, PulseRow, PulseStore
 from flows.i18n import t
@@ -96,6 +97,8 @@ class PulseSettings:
     lease_seconds: float = 120
     """How long a claimed invitation is held before another tick may send it again (a process
     that died between claiming and delivering it leaves the claim behind)."""
+    scheduler_lease_seconds: float = LEASE_SECONDS
+    """How long the lease that makes one process the scheduler lasts unrenewed (scheduler.py)."""
 
     def __post_init__(self) -> None:
         if self.min_responses < MIN_RESPONSES_FLOOR:
@@ -237,6 +240,10 @@ class PulseService(RoundLifecycle):
     def join_prompt(self, lang: str) -> str:
         return t("pulse_join_prompt", lang, k=self.min_responses)
 
+    def scheduler_lease(self) -> SchedulerLease:
+        """The lease this process's scheduler runs under (see bot/pulse/scheduler.py)."""
+        return SchedulerLease(self.store, holder_id(), self.settings.scheduler_lease_seconds)
+
     async def idle(self) -> None:
         """Wait until no tick runs (a stopping bot lets a running tick finish its sends)."""
         async with self._ticking:
@@ -255,4 +262,5 @@ def pulse_settings(settings) -> PulseSettings:
         remind_after_hours=settings.maturity_pulse_remind_hours,
         timezone=settings.maturity_timezone,
         lease_seconds=settings.maturity_pulse_lease_seconds,
+        scheduler_lease_seconds=settings.maturity_pulse_scheduler_lease_seconds,
     )

@@ -218,9 +218,11 @@ class SlackTeamMessenger:
 class PulseRuntime:
     """One asyncio loop in a background thread, running the pulse core for Slack.
 
-    `start` starts the loop (and, unless `scheduled=False`, the core's PulseScheduler on it);
-    `command` and `tick` are called from any thread and wait for the result; `stop` stops the
-    scheduler, lets running work finish for up to `grace` seconds, and closes the loop.
+    `start` starts the loop (and, unless `scheduled=False`, the core's PulseScheduler on it,
+    which ticks only while this process holds the scheduler lease); `command` and `tick` are
+    called from any thread and wait for the result (`pulse now` ticks in whichever process
+    receives it: every step of a round is a claim); `stop` stops the scheduler, lets running
+    work finish for up to `grace` seconds, gives the lease up, and closes the loop.
     """
 
     def __init__(
@@ -263,7 +265,11 @@ class PulseRuntime:
             log.info("pulse scheduler started (a tick every %s s)", self.interval)
 
     async def _start_scheduler(self) -> None:
-        self.scheduler = PulseScheduler(lambda: self.pulse.tick(self.messenger), self.interval)
+        """The scheduler, under the lease that makes one process of all sharing the database
+        run it (bot/pulse/scheduler.py); its first try is made before the app serves."""
+        tick, lease = lambda: self.pulse.tick(self.messenger), self.pulse.scheduler_lease()
+        self.scheduler = PulseScheduler(tick, self.interval, lease)
+        await self.scheduler.renew()
         self.scheduler.start()
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -303,7 +309,8 @@ class PulseRuntime:
     async def _shutdown(self, grace: float) -> None:
         """No new ticks; the running tick and commands get `grace` seconds to finish, then are
         cancelled between sends (a send in progress finishes in its thread; invitations not
-        sent yet stay unsent in SQLite and go out at the next start)."""
+        sent yet stay unsent in the database and go out at the next tick, here or in the
+        process that takes the scheduler lease over)."""
         if self.scheduler is not None:
             self.scheduler.pause()
         current = asyncio.current_task()
@@ -315,6 +322,8 @@ class PulseRuntime:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self.scheduler is not None:
+            await self.scheduler.release()  # another process takes over at its next try
         await asyncio.get_running_loop().shutdown_default_executor()
 
 

@@ -258,26 +258,34 @@ class TelegramPulse:
         # the thread that stores a round's last answer has the round closed at once
         self.pulse.wake = waker(loop, lambda: self.pulse.close_rounds(self.messenger))
         if self.interval:
-            self.scheduler = PulseScheduler(self.tick, self.interval)
+            # ticks only while this process holds the scheduler lease (bot/pulse/scheduler.py)
+            lease = self.pulse.scheduler_lease()
+            self.scheduler = PulseScheduler(self.tick, self.interval, lease)
+            await self.scheduler.renew()
             self.scheduler.start()
             log.info("pulse scheduler started (every %s s)", self.interval)
 
     async def post_stop(self, app: Any) -> None:
         """Stop the scheduler and let a running tick finish its sends while the bot can still
-        send; after `stop_grace` seconds what is left is cancelled."""
+        send; after `stop_grace` seconds what is left is cancelled. Then the scheduler lease is
+        given up."""
         self.pulse.wake = None
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        if self._messenger is None:
-            return
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown()
         try:
-            async with asyncio.timeout(self.stop_grace):
-                await self.pulse.idle()  # a running tick finishes its sends
-                await self.messenger.drain()
-        except TimeoutError:
-            log.warning("stopping: pulse messages still unsent after %s s", self.stop_grace)
-            self.messenger.cancel()
+            if self._messenger is None:
+                return
+            try:
+                async with asyncio.timeout(self.stop_grace):
+                    await self.pulse.idle()  # a running tick finishes its sends
+                    await self.messenger.drain()
+            except TimeoutError:
+                log.warning("stopping: pulse messages still unsent after %s s", self.stop_grace)
+                self.messenger.cancel()
+        finally:
+            if scheduler is not None:  # after the last tick: another process takes over now
+                await scheduler.release()
 
     # ---- updates -------------------------------------------------------------------------------
     @staticmethod
