@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UsageError
 from bot.platforms import Platform, checked_pulse_settings
+from bot.workers import add_argument as add_workers_argument
+from bot.workers import workers_of
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -62,17 +64,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http", action="store_true", help="serve HTTP at /slack/events instead")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on")
+    add_workers_argument(parser, "HTTP mode")
 
 
 def check(settings: Settings, args: argparse.Namespace) -> None:
+    if workers_of(args) > 1 and not args.http:
+        raise UsageError(SOCKET_MODE_WORKERS)
     slack_secrets(settings, http=args.http)
     checked_pulse_settings(settings)
 
 
+SOCKET_MODE_WORKERS = (
+    "--workers needs --http: it starts N processes behind one HTTP port, and Socket Mode has "
+    "no port (Slack gives each event to one of an app's connections: for more Socket Mode "
+    "processes, start the command more than once)"
+)
+
 PLATFORM = Platform(
     name="slack",
     help="run the Slack app (Socket Mode)",
-    runner="bot.slack.app:run_slack",
+    runner="bot.slack.workers:run",
     add_arguments=add_arguments,
     check=check,
 )

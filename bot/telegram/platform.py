@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from bot.errors import UsageError
 from bot.platforms import Platform, checked_pulse_settings
+from bot.workers import add_argument as add_workers_argument
+from bot.workers import workers_of
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -47,10 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook", metavar="URL", help="use a webhook at this public URL")
     parser.add_argument("--listen", default="127.0.0.1", help="webhook mode: listen address")
     parser.add_argument("--port", type=int, default=8443, help="webhook mode: listen port")
+    add_workers_argument(parser, "webhook mode")
+
+
+POLLING_WORKERS = (
+    "--workers needs --webhook: Telegram gives a bot's updates to one poller at a time "
+    "(getUpdates), so polling runs in one process; several workers share a webhook"
+)
 
 
 def check(settings: Settings, args: argparse.Namespace) -> None:
     """Before any network call and before a database file is made."""
+    if workers_of(args) > 1 and not args.webhook:
+        raise UsageError(POLLING_WORKERS)
     check_token(settings.telegram_bot_token)
     check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
     check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
@@ -60,7 +71,7 @@ def check(settings: Settings, args: argparse.Namespace) -> None:
 PLATFORM = Platform(
     name="telegram",
     help="run the Telegram bot",
-    runner="bot.telegram.app:run_telegram",
+    runner="bot.telegram.workers:run",
     add_arguments=add_arguments,
     check=check,
 )
