@@ -5,7 +5,8 @@ servers, on a real PostgreSQL server (tests/postgres_server.py) and on SQLite.
 - a whole Slack assessment whose requests alternate between two worker processes: every answer
   stored once, the result shown, and each worker stored some of the answers;
 - a pulse round with two workers: one runs the scheduler (its /readyz says so, it holds the
-  lease), the round happens once and every member is invited once;
+  lease), the round happens once and every member is invited once; the members answer through
+  both workers, and the last answer closes the round with one report, whichever worker got it;
 - the scheduler's worker killed with SIGKILL in the middle of a round: the other takes the
   lease over once it runs out and finishes the round, nobody skipped, nobody invited twice;
 - `--workers 2` on one port, on SQLite (WAL) for Slack and through the Telegram webhook;
@@ -248,20 +249,53 @@ def test_two_workers_run_one_scheduler_and_the_round_once_on_postgresql(
         [running] = scheduler_of(one, two)  # exactly one runs it, and both are ready
         holder = lease_holder(postgres_url)
         assert holder is not None and holder.startswith(running.ready()["worker"] + "@")
-        wait_until(
-            lambda: (
-                rows(postgres_url, "select count(*) from round_invites where sent_at is null")
-                == [(0,)]
-            ),
-            "the invitations recorded as sent",
-        )
+        wait_until(lambda: all_sent(postgres_url), "the invitations recorded as sent")
+        # everyone answers, presses alternating between the workers: the last answer closes
+        # the round in whichever worker stored it (a claim), and the team gets one report
+        mark = fake.mark()
+        answer_the_pulse(fake, [one.send, two.send])
+        report = fake.wait_for("chat.postMessage", is_report, after=mark, timeout=30)
+        team = len(MEMBERS)
+        assert f"{team} of {team} members answered (100%)" in report.params["text"]
     finally:
         logs = [one.stop(), two.stop()]
     invited_once(postgres_url, fake)
+    assert len([c for c in fake.calls_to("chat.postMessage") if is_report(c)]) == 1
+    assert rows(postgres_url, "select status from rounds") == [("closed",)]
     took = [log.count("runs the pulse scheduler now") for log in logs]
     assert sorted(took) == [0, 1]
     assert all("Traceback" not in log for log in logs)
     assert lease_holder(postgres_url) is None  # the holder gave it up when it stopped
+
+
+def all_sent(target: str) -> bool:
+    return rows(target, "select count(*) from round_invites where sent_at is null") == [(0,)]
+
+
+def is_report(call) -> bool:
+    return call.response.get("channel") == TEAM and "members answered" in call.params["text"]
+
+
+def answer_the_pulse(fake: FakeSlack, senders: list[SlackSender]) -> None:
+    """Every member presses the first answer of every pulse question (from the invitation on),
+    each press sent by the next of `senders`."""
+    presses = 0
+    for member in MEMBERS:
+        dm = f"D{member}"
+        call = fake.wait_for(
+            "chat.postMessage", lambda c, dm=dm: is_question(c) and c.response["channel"] == dm
+        )
+        while is_question(call):
+            mark = fake.mark()
+            sender = senders[presses % len(senders)]
+            presses += 1
+            assert press_first_answer(sender, member, fake.posted(call)).status_code == 200
+            call = fake.wait_for(
+                "chat.postMessage",
+                lambda c, dm=dm: c.response["channel"] == dm and (is_question(c) or is_result(c)),
+                after=mark,
+                timeout=30,
+            )
 
 
 def test_the_other_worker_takes_over_a_killed_schedulers_round(
@@ -292,13 +326,7 @@ def test_the_other_worker_takes_over_a_killed_schedulers_round(
         wait_until(lambda: len(invitations(fake)) == len(MEMBERS), "the round's invitations")
         assert other.ready()["scheduler"] == "running"
         assert lease_holder(postgres_url).startswith(other.ready()["worker"] + "@")
-        wait_until(
-            lambda: (
-                rows(postgres_url, "select count(*) from round_invites where sent_at is null")
-                == [(0,)]
-            ),
-            "the invitations recorded as sent",
-        )
+        wait_until(lambda: all_sent(postgres_url), "the invitations recorded as sent")
     finally:
         gate.set()
         logs = {worker: worker.stop() for worker in workers}
