@@ -1,24 +1,29 @@
-"""The bot's HTTP client for the Bot API (bot/telegram/bot_api.py) against real servers on
+"""The bot's Bot API requests on aiohttp (bot/telegram/bot_api.py) against real servers on
 127.0.0.1 that answer the ways an HTTP/1.1 server may: with a Content-Length, chunked, up to the
-end of the connection, closing a kept-alive connection, or not at all. The rest of the Telegram
-tests run every call through it against tests/fake_telegram.py."""
+end of the connection, closing a kept-alive connection, late, or not at all; an upload, a full
+pool and a proxy. The rest of the Telegram tests run every call through it against
+tests/fake_telegram.py."""
 
 from __future__ import annotations
 
 import asyncio
+import email.parser
+import email.policy
 import json
 from collections.abc import Awaitable, Callable
 
 import pytest
+from telegram import InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram.bot_api import BotApiRequest, bot_api_request
+from bot.telegram.bot_api import AiohttpRequest, bot_api_request
 
 OK = json.dumps({"ok": True, "result": {"answer": 42}}).encode()
 Answer = Callable[[bytes], Awaitable[bytes | None]]
 """Given a request's head and body, the raw bytes to answer (None: close without answering)."""
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 class Server:
@@ -33,7 +38,8 @@ class Server:
 
     async def __aenter__(self) -> Server:
         self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/botTOKEN/"
+        self.origin = f"127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        self.url = f"http://{self.origin}/botTOKEN/"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -74,7 +80,7 @@ def with_length(body: bytes = OK, status: bytes = b"200 OK") -> bytes:
     return b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n" % (status, len(body)) + body
 
 
-async def fixed(data: bytes) -> Answer:
+def fixed(data: bytes) -> Answer:
     async def answer(request: bytes) -> bytes | None:
         return data
 
@@ -85,7 +91,7 @@ def params(**values: object) -> RequestData:
     return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
 
 
-async def post(request: BotApiRequest, url: str, **values: object) -> object:
+async def post(request: AiohttpRequest, url: str, **values: object) -> object:
     return await request.post(url + "sendMessage", params(**values))
 
 
@@ -93,18 +99,23 @@ def run(coroutine: Awaitable[None]) -> None:
     asyncio.run(asyncio.wait_for(coroutine, 30))  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 def test_keep_alive_one_connection_for_many_calls_and_the_form_as_sent():
     async def scenario() -> None:
-        async with Server(await fixed(with_length())) as server:
-            request = BotApiRequest()
-            await request.initialize()
+        async with Server(fixed(with_length())) as server, bot_api_request() as request:
             results = [await post(request, server.url, chat_id=7, text="a & b") for _ in range(3)]
-            await request.shutdown()
         assert results == [{"answer": 42}] * 3
         assert server.connections == 1
         head, _, body = server.requests[0].partition(b"\r\n\r\n")
         assert head.startswith(b"POST /botTOKEN/sendMessage HTTP/1.1\r\n")
-        assert b"Content-Type: application/x-www-form-urlencoded" in head
+        assert b"content-type: application/x-www-form-urlencoded" in head.lower()
+        assert b"user-agent: python-telegram-bot" in head.lower()
         assert body == b"chat_id=7&text=a+%26+b"
 
     run(scenario())
@@ -118,10 +129,8 @@ def test_a_chunked_answer_is_read_whole():
     )
 
     async def scenario() -> None:
-        async with Server(await fixed(chunked)) as server:
-            request = BotApiRequest()
+        async with Server(fixed(chunked)) as server, AiohttpRequest() as request:
             results = [await post(request, server.url, chat_id=1) for _ in range(2)]
-            await request.shutdown()
         assert results == [{"answer": 42}] * 2
         assert server.connections == 1  # and the connection is kept after it
 
@@ -131,18 +140,20 @@ def test_a_chunked_answer_is_read_whole():
 def test_an_answer_up_to_the_end_of_the_connection_and_a_closed_connection_not_reused():
     async def scenario() -> None:
         no_length = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + OK
-        async with Server(await fixed(no_length), close_after=True) as server:
-            request = BotApiRequest()
+        async with (
+            Server(fixed(no_length), close_after=True) as server,
+            AiohttpRequest() as request,
+        ):
             assert await post(request, server.url, chat_id=1) == {"answer": 42}
             assert await post(request, server.url, chat_id=1) == {"answer": 42}
-            await request.shutdown()
         assert server.connections == 2
-        async with Server(await fixed(with_length()), close_after=True) as server:
-            request = BotApiRequest()  # the server closes a kept-alive connection while idle
+        async with (
+            Server(fixed(with_length()), close_after=True) as server,
+            AiohttpRequest() as request,
+        ):
             assert await post(request, server.url, chat_id=1) == {"answer": 42}
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # the server closes the kept-alive connection meanwhile
             assert await post(request, server.url, chat_id=1) == {"answer": 42}
-            await request.shutdown()
         assert server.connections == 2
 
     run(scenario())
@@ -159,12 +170,10 @@ def test_an_error_status_is_telegrams_error_and_the_connection_stays_usable():
         async def answer(request: bytes) -> bytes:
             return next(answers)
 
-        async with Server(answer) as server:
-            request = BotApiRequest()
+        async with Server(answer) as server, AiohttpRequest() as request:
             with pytest.raises(BadRequest, match="hat not found"):
                 await post(request, server.url, chat_id=1)
             assert await post(request, server.url, chat_id=1) == {"answer": 42}
-            await request.shutdown()
         assert server.connections == 1
 
     run(scenario())
@@ -179,28 +188,107 @@ def test_no_answer_is_a_time_out_and_a_dropped_connection_a_network_error():
         async def hang_up(request: bytes) -> None:
             return None
 
-        async with Server(silent) as server:
-            request = BotApiRequest(read_timeout=0.2)
+        async with Server(silent) as server, AiohttpRequest(read_timeout=0.2) as request:
             with pytest.raises(TimedOut):
                 await post(request, server.url, chat_id=1)
-            await request.shutdown()
-        async with Server(hang_up) as server:
-            request = BotApiRequest()
+            with pytest.raises(TimedOut):  # a time-out given for one call wins
+                await request.post(server.url + "getUpdates", params(), read_timeout=0.1)
+        async with Server(hang_up) as server, AiohttpRequest() as request:
             with pytest.raises(NetworkError) as raised:
                 await post(request, server.url, chat_id=1)
             assert not isinstance(raised.value, TimedOut)
-            await request.shutdown()
-        request = BotApiRequest()
-        with pytest.raises(NetworkError):  # nothing listens there any more
-            await post(request, server.url, chat_id=1)
+            assert "aiohttp." in str(raised.value)
+        async with AiohttpRequest() as request:
+            with pytest.raises(NetworkError):  # nothing listens there any more
+                await post(request, server.url, chat_id=1)
 
     run(scenario())
 
 
-def test_a_proxy_in_the_environment_keeps_httpx(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-    assert isinstance(bot_api_request(), BotApiRequest)
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    assert isinstance(bot_api_request(), HTTPXRequest)
+def test_a_full_pool_is_a_time_out_and_the_request_is_not_sent():
+    async def scenario() -> None:
+        async def slow(request: bytes) -> bytes:
+            await asyncio.sleep(1)
+            return with_length()
+
+        async with (
+            Server(slow) as server,
+            AiohttpRequest(connection_pool_size=1, pool_timeout=0.1) as request,
+        ):
+            first = asyncio.create_task(post(request, server.url, chat_id=1))
+            await asyncio.sleep(0.2)  # the one connection is taken
+            with pytest.raises(TimedOut, match="Pool timeout"):
+                await post(request, server.url, chat_id=2)
+            assert await first == {"answer": 42}
+            assert await post(request, server.url, chat_id=3) == {"answer": 42}
+        assert [r.rpartition(b"chat_id=")[2] for r in server.requests] == [b"1", b"3"]
+
+    run(scenario())
+
+
+def test_an_upload_arrives_as_multipart_with_the_files_bytes():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+
+    async def scenario() -> None:
+        async with Server(fixed(with_length())) as server, AiohttpRequest() as request:
+            data = RequestData(
+                [
+                    RequestParameter.from_input("chat_id", 7),
+                    RequestParameter.from_input("caption", "Your result"),
+                    RequestParameter.from_input("photo", InputFile(png, filename="chart.png")),
+                ]
+            )
+            assert await request.post(server.url + "sendPhoto", data) == {"answer": 42}
+        head, _, body = server.requests[0].partition(b"\r\n\r\n")
+        assert head.startswith(b"POST /botTOKEN/sendPhoto HTTP/1.1\r\n")
+        content_type = next(
+            line for line in head.split(b"\r\n") if line.lower().startswith(b"content-type:")
+        )
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            content_type + b"\r\n\r\n" + body
+        )
+        assert message.get_content_type() == "multipart/form-data"
+        parts = {
+            part.get_param("name", header="content-disposition"): part
+            for part in message.iter_parts()
+        }
+        assert parts["chat_id"].get_content() == "7"
+        assert parts["caption"].get_content() == "Your result"
+        assert parts["photo"].get_filename() == "chart.png"
+        assert parts["photo"].get_payload(decode=True) == png
+
+    run(scenario())
+
+
+def test_a_proxy_in_the_environment_or_given_carries_the_calls(monkeypatch):
+    async def scenario() -> None:
+        async with Server(fixed(with_length())) as proxy:
+            monkeypatch.setenv("HTTP_PROXY", f"http://{proxy.origin}")
+            async with AiohttpRequest() as request:  # the environment is read here
+                telegram = "http://api.telegram.invalid/botTOKEN/"  # resolved by the proxy
+                assert await post(request, telegram, chat_id=1) == {"answer": 42}
+            monkeypatch.delenv("HTTP_PROXY")
+            async with AiohttpRequest(proxy=f"http://user:secret@{proxy.origin}") as request:
+                assert await post(request, telegram, chat_id=2) == {"answer": 42}
+        for request in proxy.requests:
+            assert request.startswith(b"POST http://api.telegram.invalid/botTOKEN/sendMessage ")
+        assert b"proxy-authorization: basic " in proxy.requests[1].lower()
+
+    run(scenario())
+
+
+def test_a_request_used_before_initialize_says_so():
+    async def scenario() -> None:
+        request = AiohttpRequest()
+        with pytest.raises(NetworkError, match="not initialized"):
+            await post(request, "http://127.0.0.1:9/botTOKEN/", chat_id=1)
+        await request.initialize()
+        await request.shutdown()
+        with pytest.raises(NetworkError, match="not initialized"):
+            await post(request, "http://127.0.0.1:9/botTOKEN/", chat_id=1)
+        await request.initialize()  # PTB may start an Application again after a stop
+        with pytest.raises(NetworkError):
+            await post(request, "http://127.0.0.1:9/botTOKEN/", chat_id=1)
+        await request.shutdown()
+
+    run(scenario())

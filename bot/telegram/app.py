@@ -147,9 +147,9 @@ def build_application(
 
     `concurrency`: updates handled at once; one user's stay in order all the same (`UserLocks`).
     Most of an update's time is spent waiting on the Bot API, so many at once is what keeps the
-    bot busy; with the lean requests of bot/telegram/bot_api.py it costs no CPU per update
-    (measured: bench/load_telegram.py). The connection pool is kept larger than it, so an update
-    never waits for a connection.
+    bot busy; with the Bot API calls on aiohttp (bot/telegram/bot_api.py) it costs no more CPU
+    per update than one at a time (measured: bench/load_telegram.py). The connection pool is kept
+    larger than it, so an update never waits for a connection.
 
     `pulse` (default: the pulse with default settings) answers `/pulse` and the join button;
     its scheduler starts and stops with the Application through the post_init and post_stop
@@ -277,7 +277,10 @@ async def _run(app: Application, webhook: WebhookConfig | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-    await serve(app, stop, webhook=webhook)
+    try:
+        await serve(app, stop, webhook=webhook)
+    finally:  # PTB leaves the bot's HTTP sessions open when start-up fails (a refused token)
+        await app.bot.shutdown()
 
 
 def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
