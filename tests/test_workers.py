@@ -443,6 +443,56 @@ def test_a_worker_that_cannot_start_stops_them_all_with_one_line(tmp_path):
     assert "the Bot API answered BadRequest: Bad webhook" in last
 
 
+# ---- the scheduler lease, in one process ---------------------------------------------------------
+def test_only_the_lease_holder_ticks_and_a_released_lease_is_taken_at_once(tmp_path):
+    """Two schedulers over one database, as two workers would run them: the holder ticks, the
+    other does not; when the holder stops and gives the lease up, the other takes it at its
+    next try (a third of the lease) and ticks at once, without waiting for its interval."""
+    import asyncio
+
+    from bot.pulse.scheduler import PulseScheduler, SchedulerLease
+
+    db = tmp_path / "lease.db"
+    stores = [Storage(db), Storage(db)]
+    ticks = {"a": 0, "b": 0}
+
+    def scheduler(name: str, storage: Storage) -> PulseScheduler:
+        async def tick() -> None:
+            ticks[name] += 1
+
+        lease = SchedulerLease(PulseStore(storage), name, seconds=1.5)
+        return PulseScheduler(tick, interval=3600, lease=lease)
+
+    async def until(check: Callable[[], bool]) -> None:
+        for _ in range(200):
+            if check():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("it did not happen within 10 s")
+
+    async def scenario() -> None:
+        a, b = scheduler("a", stores[0]), scheduler("b", stores[1])
+        assert await a.renew() and not await b.renew()
+        a.start(), b.start()
+        await until(lambda: ticks["a"] == 1)
+        await asyncio.sleep(0.6)  # b has tried again meanwhile, in vain
+        assert (a.leading, b.leading, ticks["b"]) == (True, False, 0)
+        a.shutdown()
+        await a.release()
+        await until(lambda: ticks["b"] == 1)  # at once, though its interval is an hour
+        assert b.leading and not a.leading
+        assert PulseStore(stores[0]).lease_holder("pulse-scheduler") == "b"
+        b.shutdown()
+        await b.release()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for storage in stores:
+            storage.close()
+    assert ticks == {"a": 1, "b": 1}
+
+
 # ---- --workers checked, and refused where one process is the rule ------------------------------
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
