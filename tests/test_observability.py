@@ -338,11 +338,18 @@ def test_the_slack_command_writes_json_lines_with_request_ids_and_no_secrets(fak
         # a replay: refused in the work, in a pool thread, which must carry the request's id
         body, stamp = _recorded_body(sent, "start bmm", "U9")
         first = sender.post(body, "application/x-www-form-urlencoded", timestamp=stamp)
+        fake.wait_for("chat.postMessage", after=mark, count=2)  # the first one was applied
         again = sender.post(body, "application/x-www-form-urlencoded", timestamp=stamp)
         assert [r.status_code for r in (signed, forged, first, again)] == [200, 401, 200, 200]
-        fake.wait_for("chat.postMessage", after=mark, count=2)
-        metrics_text = http.get("/metrics").text
-        assert metric(metrics_text, "maturity_requests_refused_total", worker="worker-a") == 2
+        # the replay is refused after its ack, in the work: wait until it is counted
+        deadline = time.monotonic() + 10
+        while True:
+            metrics_text = http.get("/metrics").text
+            refused = metric(metrics_text, "maturity_requests_refused_total", worker="worker-a")
+            if refused == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert refused == 2
     finally:
         sender.close()
         http.close()
