@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
     maturity_max_body_bytes: int = 1_048_576
     """The largest HTTP request body the Slack and Telegram endpoints read (413 beyond)."""
-    maturity_slack_threads: int = 16
+    maturity_slack_threads: int = 8
     """Threads that do the work of acknowledged Slack requests (Web API calls, storage)."""
     maturity_slack_max_pending: int = 1000
     """Acknowledged Slack requests waiting or in work at most; beyond it a user is told the bot

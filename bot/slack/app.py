@@ -273,7 +273,7 @@ def build_app(
     executor: Executor | None = None,
     pulse: SlackPulse | None = None,
     *,
-    threads: int = 16,
+    threads: int = 8,
     max_pending: int = 1000,
 ) -> SlackApp:
     """The Bolt app with our listeners. Calls auth.test once (Bolt checks the token).

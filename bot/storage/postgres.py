@@ -36,7 +36,7 @@ from bot.storage import pg_schema
 from bot.storage.errors import StorageError, StorageWriteError
 
 POOL_SIZE = 24
-"""Connections a process keeps at most: the Slack work pool (16 threads by default, each with
+"""Connections a process keeps at most: the Slack work pool (8 threads by default, each with
 its request's replay check and event), the pulse's threads and Telegram's concurrent updates
 each hold one while they work. PostgreSQL's default max_connections (100) leaves room for
 several workers."""
