@@ -47,9 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.charts import pulse_png  # noqa: E402
 from bot.pulse.service import PulseService, PulseSettings, iso, report_json  # noqa: E402
 from bot.service import AssessmentService  # noqa: E402
-from bot.slack.app import SlackChannel, make_client  # noqa: E402
+from bot.slack.app import SlackChannel  # noqa: E402
 from bot.slack.pacing import PacedClient, Pacer, Pacing  # noqa: E402
 from bot.slack.pulse import SlackTeamMessenger  # noqa: E402
+from bot.slack.web_client import make_client  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from flows.model_loader import load_models, load_scan  # noqa: E402
 from flows.pulse import (  # noqa: E402

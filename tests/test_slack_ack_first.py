@@ -14,8 +14,10 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.service import AssessmentService
-from bot.slack.app import EVENTS_PATH, build_app, make_client, socket_mode_handler, web_app
+from bot.slack.app import build_app, socket_mode_handler
+from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.texts import st
+from bot.slack.web_client import make_client
 from bot.storage import Storage
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, SlackSender, serve_asgi
 

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from bot.service import AssessmentService
-from bot.slack.app import EVENTS_PATH, SlackChannel, build_app, make_client, web_app
+from bot.slack.app import SlackChannel, build_app
+from bot.slack.http import EVENTS_PATH, web_app
+from bot.slack.web_client import make_client
 from bot.storage import Storage
 from flows.i18n import t
 from flows.replies import Ask, Choice, Say

@@ -21,9 +21,11 @@ import pytest
 
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack.app import EVENTS_PATH, SlackChannel, build_app, make_client, web_app
+from bot.slack.app import SlackChannel, build_app
+from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.pacing import PacedClient, Pacer, Pacing
 from bot.slack.pulse import SlackPulse, SlackTeamMessenger
+from bot.slack.web_client import make_client
 from bot.storage import Storage
 from flows.pulse_commands import pulse_text
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi

@@ -16,8 +16,10 @@ import yaml
 
 from bot.cli import main
 from bot.settings import Settings
-from bot.slack.app import EVENTS_PATH, app_from_settings, socket_mode_handler
+from bot.slack.app import socket_mode_handler
+from bot.slack.http import EVENTS_PATH
 from bot.slack.render import SLASH_COMMAND
+from bot.slack.run import app_from_settings
 from tests.fake_slack import BOT_TOKEN, FakeSlack, SlackSender
 
 APP_TOKEN = "xapp-1-A0FAKE-1-fakeapptoken"

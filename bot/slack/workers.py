@@ -1,7 +1,7 @@
 """`maturity-bot slack --http --workers N`: N processes of the Slack HTTP app on one port
 (bot/workers.py says how and why uvicorn's supervisor starts them).
 
-`run` is the platform's runner: one process is `bot.slack.app.run_slack` as always; N are
+`run` is the platform's runner: one process is `bot.slack.run.run_slack` as always; N are
 started by the parent here after it checked, once, what every worker would check (the
 settings, the bot token with auth.test, the port). Each worker then builds the same app as one
 process does, with `worker_app`, from the settings and MATURITY_WORKER_ARGS, and starts and
@@ -43,7 +43,7 @@ FACTORY = "bot.slack.workers:worker_app"
 
 def run(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
     """`maturity-bot slack [--http [--workers N]]`."""
-    from bot.slack.app import client_from_settings, run_slack
+    from bot.slack.run import client_from_settings, run_slack
 
     workers = workers_of(args)
     if workers == 1:
@@ -90,9 +90,9 @@ def worker_app() -> Starlette:
         from bot.observability import set_worker_name
         from bot.observability.health import scheduler_running
         from bot.platforms import checked_pulse_settings
-        from bot.slack.app import checked_app, client_from_settings
         from bot.slack.http import web_app
         from bot.slack.pulse import SlackPulse
+        from bot.slack.run import checked_app, client_from_settings
 
         arguments = worker_arguments()
         settings = worker_settings()
