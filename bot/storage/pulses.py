@@ -15,82 +15,20 @@ skipped, even when a process dies between the claim and the delivery.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.connection import Connection
 from bot.storage.leases import Leases
+from bot.storage.pulse_rows import (
+    ClosableRound,
+    ClosedRound,
+    DueReminder,
+    Invitation,
+    PulseRow,
+    RoundInputs,
+)
 from flows.pulse import RoundReport, report_from_json, report_json
 from flows.results import StoredResult
-
-
-@dataclass(frozen=True)
-class PulseRow:
-    """A team's pulse as stored: the schedule, its state and the team it belongs to."""
-
-    team_id: int
-    team: str
-    """The platform's id of the team (a Slack channel, a Telegram chat)."""
-    team_name: str | None
-    model_id: str
-    cadence: str
-    weekday: int
-    hour: int
-    minute: int
-    timezone: str
-    status: str
-    next_run_at: str
-    lang: str | None
-    created_by: str | None
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """An invitation still to deliver, with what its message says."""
-
-    round_id: int
-    member: str
-    model_id: str
-    deadline_at: str
-    team_name: str | None
-    timezone: str | None
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    round_id: int
-    model_id: str
-    deadline_at: str
-    team_name: str | None
-    timezone: str | None
-
-
-@dataclass(frozen=True)
-class ClosableRound:
-    round_id: int
-    team_id: int
-    model_id: str
-    team: str
-    team_name: str | None
-    lang: str
-
-
-@dataclass(frozen=True)
-class RoundInputs:
-    """What a round's report is computed from: counts and results, never who gave them."""
-
-    invited: int
-    results: tuple[StoredResult, ...]
-    previous_median: int | None
-
-
-@dataclass(frozen=True)
-class ClosedRound:
-    round_id: int
-    closed_at: str
-    model_id: str
-    report: RoundReport
-
 
 TREND_ROUNDS = 26
 """Rounds on a team's trend chart: half a year of weekly rounds, two years of monthly ones."""
