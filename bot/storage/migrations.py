@@ -258,4 +258,34 @@ def m009_leases(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_slack_installations(db: Database) -> None:
+    """Slack workspaces that installed the app through "Add to Slack" (OAuth mode): one row per
+    workspace, or per Enterprise Grid organisation for an org-wide install (an absent id is
+    ''), with the bot token Slack gave for it; and the OAuth `state` values issued to browsers,
+    each valid once until it expires (Unix seconds)."""
+    db["slack_installations"].create(
+        {
+            "enterprise_id": str,
+            "team_id": str,
+            "is_enterprise_install": int,
+            "app_id": str,
+            "bot_token": str,
+            "bot_id": str,
+            "bot_user_id": str,
+            "bot_scopes": str,
+            "installer_user_id": str,
+            "team_name": str,
+            "enterprise_name": str,
+            "installed_at": str,
+        },
+        pk=("enterprise_id", "team_id"),
+        not_null={"is_enterprise_install", "bot_token", "installed_at"},
+    )
+    db["oauth_states"].create(
+        {"state": str, "expires_at": float}, pk="state", not_null={"expires_at"}
+    )
+    db["oauth_states"].create_index(["expires_at"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -1,0 +1,180 @@
+"""OAuth mode ("Add to Slack"): one hosted bot for many workspaces, with Bolt's own OAuth flow.
+
+On when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set (HTTP mode; bot/slack/platform.py checks
+them). Bolt serves GET /slack/install (a redirect to Slack's authorize page, with a `state` that
+is kept in our database and in a cookie of the browser that asked) and GET /slack/oauth_redirect
+(the state checked once, the code exchanged with oauth.v2.access, the workspace's bot token
+stored). Each request's token then comes from Bolt's authorize, which finds the workspace's row.
+
+Installations and states live in our own tables (bot/storage/installations.py, both backends);
+the classes here are slack_sdk's interfaces over them. Bot installations only: the app asks
+for no user scopes, so a user's installation is the workspace's bot installation.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+
+from bot.storage import Storage
+from bot.storage.installations import InstallationRow, Installations, OAuthStates, key
+
+log = logging.getLogger("bot.slack.oauth")
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+class InstallationStoreOverStorage(InstallationStore):
+    """slack_sdk's installation store over our installations table."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.table = Installations(storage)
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    def save(self, installation: Installation) -> None:
+        self._save(installation.to_bot(), installer=installation.user_id)
+        log.info("installed in workspace %s", installation.team_id or installation.enterprise_id)
+
+    def save_bot(self, bot: Bot) -> None:
+        self._save(bot, installer=None)
+
+    def _save(self, bot: Bot, installer: str | None) -> None:
+        enterprise_id, team_id = key(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
+        installed = datetime.fromtimestamp(bot.installed_at, UTC).isoformat(timespec="seconds")
+        row = InstallationRow(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=1 if bot.is_enterprise_install else 0,
+            app_id=bot.app_id,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            bot_scopes=",".join(bot.bot_scopes or []),
+            installer_user_id=installer,
+            team_name=bot.team_name,
+            enterprise_name=bot.enterprise_name,
+            installed_at=installed,
+        )
+        self.table.save(row)
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        found = self.table.find(enterprise_id, team_id, is_enterprise_install)
+        return Bot(**_bot_fields(found)) if found is not None else None
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        found = self.table.find(enterprise_id, team_id, is_enterprise_install)
+        if found is None or (user_id is not None and user_id != found.installer_user_id):
+            return None
+        return Installation(user_id=found.installer_user_id or "", **_bot_fields(found))
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self.table.delete(enterprise_id, team_id)
+
+    def delete_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+    ) -> None:
+        """A user id means that user's own token, which we never had: nothing to delete."""
+        if user_id is None:
+            self.table.delete(enterprise_id, team_id)
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self.table.delete(enterprise_id, team_id)
+
+
+def _bot_fields(row: InstallationRow) -> dict[str, Any]:
+    return {
+        "app_id": row.app_id,
+        "enterprise_id": row.enterprise_id or None,
+        "enterprise_name": row.enterprise_name,
+        "team_id": row.team_id or None,
+        "team_name": row.team_name,
+        "bot_token": row.bot_token,
+        "bot_id": row.bot_id,
+        "bot_user_id": row.bot_user_id,
+        "bot_scopes": row.bot_scopes or "",
+        "is_enterprise_install": bool(row.is_enterprise_install),
+        "installed_at": datetime.fromisoformat(row.installed_at).timestamp(),
+    }
+
+
+class StateStoreOverStorage(OAuthStateStore):
+    """slack_sdk's OAuth state store over our oauth_states table: each state valid once."""
+
+    def __init__(self, states: OAuthStates) -> None:
+        self.states = states
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        return self.states.issue()
+
+    def consume(self, state: str) -> bool:
+        return self.states.consume(state)
+
+
+def bot_scopes(manifest: Path = MANIFEST) -> list[str]:
+    """The bot scopes the app asks for: manifest.yml's, so the two never differ."""
+    import yaml
+
+    data = yaml.safe_load(manifest.read_text("utf-8"))
+    return list(data["oauth_config"]["scopes"]["bot"])
+
+
+def oauth_settings(
+    storage: Storage,
+    client_id: str,
+    client_secret: str,
+    *,
+    redirect_uri: str | None = None,
+    authorization_url: str | None = None,
+    states: OAuthStates | None = None,
+) -> OAuthSettings:
+    """Bolt's OAuth settings with our stores. /slack/install redirects straight to Slack (no
+    page of Bolt's own); the state is also bound to the browser by Bolt's cookie."""
+    extra: dict[str, Any] = {}
+    if authorization_url:
+        extra["authorization_url"] = authorization_url
+    return OAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=bot_scopes(),
+        user_scopes=[],
+        redirect_uri=redirect_uri,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        install_page_rendering_enabled=False,
+        installation_store=InstallationStoreOverStorage(storage),
+        installation_store_bot_only=True,
+        state_store=StateStoreOverStorage(states or OAuthStates(storage)),
+        **extra,
+    )
