@@ -41,6 +41,7 @@ class RoundLifecycle:
     service: AssessmentService
     store: PulseStore
     settings: PulseSettings
+    round_min_responses: Callable[[str], int]
     clock: Callable[[], datetime]
     pulse_models: dict[str, MaturityModel]
     wake: Callable[[], None] | None
@@ -178,13 +179,14 @@ class RoundLifecycle:
         """Aggregate and close in one transaction; then the report's text and chart (drawn
         only when the report is shown: below K nothing is computed or drawn)."""
         model = self.service.models[candidate.model_id]
+        k = self.round_min_responses(candidate.team)  # its workspace's K (service.py)
         with self.store.transaction():
             inputs = self.store.round_inputs(candidate.round_id, candidate.team_id)
             report = aggregate(
                 model,
                 list(inputs.results),
                 inputs.invited,
-                self.settings.min_responses,
+                k,
                 inputs.previous_median,
             )
             if not self.store.close_round(candidate.round_id, report, iso(now)):

@@ -122,6 +122,9 @@ class PulseService(RoundLifecycle):
         self.pulse_models = pulse_models(service.models)
         self.wake: Callable[[], None] | None = None
         """Set by the runtime: "close complete rounds soon", callable from any thread."""
+        self.scope: Callable[[str, str | None], PulseSettings] | None = None
+        """Set by a platform whose teams belong to workspaces with settings of their own
+        (Slack): the settings of team `team` for member `user` (None: its pulse's creator)."""
         self._ticking = asyncio.Lock()
         service.engine.extra_models.update(self.pulse_models)
         service.on_finish.append(self._answered)
@@ -129,6 +132,15 @@ class PulseService(RoundLifecycle):
     @property
     def min_responses(self) -> int:
         return max(self.settings.min_responses, MIN_RESPONSES_FLOOR)
+
+    def settings_for(self, team: str, user: str | None = None) -> PulseSettings:
+        """The settings a team's pulse runs with: its workspace's K and time zone, where the
+        platform has workspaces (`scope`), else the operator's."""
+        return self.settings if self.scope is None else self.scope(team, user)
+
+    def round_min_responses(self, team: str) -> int:
+        """K for a round of `team` as it closes (never below the floor)."""
+        return max(self.settings_for(team).min_responses, MIN_RESPONSES_FLOOR)
 
     # ---- commands in the team's channel ----------------------------------------------------
     async def command(
@@ -146,8 +158,9 @@ class PulseService(RoundLifecycle):
         verb = verb_of(words)
         channel = messenger.channel
         pulse = await asyncio.to_thread(self.store.pulse, channel, team)
+        scoped = await asyncio.to_thread(self.settings_for, team, user)
         if verb is None:
-            return PulseHelp(self.min_responses)
+            return PulseHelp(max(scoped.min_responses, MIN_RESPONSES_FLOOR))
         if verb == "status":
             return await asyncio.to_thread(self._status, pulse)
         if not await messenger.is_admin(team, user, pulse.created_by if pulse else None):
@@ -155,7 +168,7 @@ class PulseService(RoundLifecycle):
         now = self.clock()
         if verb == "start":
             return await asyncio.to_thread(
-                self._start, channel, team, team_name, user, words[1:], lang, now
+                self._start, channel, team, team_name, user, words[1:], lang, now, scoped
             )
         if pulse is None:
             return NoPulse()
@@ -190,7 +203,9 @@ class PulseService(RoundLifecycle):
         args: list[str],
         lang: str,
         now: datetime,
+        settings: PulseSettings | None = None,
     ) -> PulseResult:
+        settings = settings or self.settings
         if not args:
             return ScheduleUsage()
         model_id = args[0].lower()
@@ -198,7 +213,7 @@ class PulseService(RoundLifecycle):
             ids = sorted(m.removesuffix(PULSE_SUFFIX) for m in self.pulse_models)
             return UnknownModel(args[0], tuple(ids))
         try:
-            schedule = parse_schedule(args[1:] or ["weekly"], self.settings.timezone)
+            schedule = parse_schedule(args[1:] or ["weekly"], settings.timezone)
         except PulseInputError as problem:
             return BadSchedule(problem.key, tuple(problem.values.items()))
         when = next_run(schedule, now)
@@ -217,7 +232,7 @@ class PulseService(RoundLifecycle):
             self.service.models[model_id].name,
             schedule,
             local_time(when, schedule.timezone),
-            self.min_responses,
+            max(settings.min_responses, MIN_RESPONSES_FLOOR),
         )
 
     def _status(self, pulse: PulseRow | None) -> PulseResult:

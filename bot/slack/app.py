@@ -36,6 +36,7 @@ from bot.slack.events import (
 )
 from bot.slack.home import home_view, view_digest
 from bot.slack.http import bolt_logger
+from bot.slack.member import SlackMember
 from bot.slack.output import Pressed, SlackOutput
 from bot.slack.personal import export, forget
 from bot.slack.render import (
@@ -47,7 +48,15 @@ from bot.slack.render import (
     forget_confirm_message,
     unescape,
 )
+from bot.slack.settings_command import (
+    Workspaces,
+    defaults_of,
+    home_settings_blocks,
+    is_settings_command,
+    settings_command,
+)
 from bot.slack.texts import st
+from bot.storage.workspaces import WorkspaceStore
 from flows.events import Event, from_text
 from flows.i18n import normalise_language
 from flows.replies import Reply, ResultCard
@@ -66,12 +75,19 @@ class SlackChannel:
     def __init__(self, service: AssessmentService, pulse: SlackPulse | None = None) -> None:
         self.service = service
         self.pulse = pulse
+        self.workspaces = Workspaces(WorkspaceStore(service.storage), defaults_of(pulse))
+        """Each workspace's own settings over the operator's (bot/slack/settings_command.py)."""
+        if pulse is not None:
+            pulse.use_workspaces(self.workspaces)
 
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
         if first_word(body.get("text") or "") in PULSE_WORDS:
             self.pulse_command(body, client, respond)  # a team's command: stays in its channel
+            return
+        if is_settings_command(first_word(body.get("text") or "")):
+            settings_command(self, body, client, respond)  # an admin's, answered to them only
             return
         dm = self.open_dm(client, user_id)
         if dm is None:
@@ -184,7 +200,10 @@ class SlackChannel:
         who = external_id(team_id, user_id)
         home = self.service.home(CHANNEL, who)
         lang = lang or self.lang_for(client, team_id, user_id)
-        view = home_view(self.service.models, home.latest, home.recent, lang)
+        extra = []
+        if self.workspaces.is_admin(self, client, team_id, user_id):
+            extra = home_settings_blocks(self.workspaces, team_id, lang)
+        view = home_view(self.service.models, home.latest, home.recent, lang, extra)
         digest = view_digest(view)
         if not self.service.claim_home_view(CHANNEL, who, digest):
             log.debug("Home tab unchanged: not published again")
@@ -197,9 +216,13 @@ class SlackChannel:
 
     # ---- Slack calls ---------------------------------------------------------------------------
     def first_contact_language(self, client: WebClient, who: str, user_id: str) -> str | None:
-        """The Slack locale of a user we have not stored yet (users.info); None otherwise."""
+        """The language of a user we have not stored yet: their workspace's, where its admin
+        set one, else their Slack locale (users.info); None for a stored user."""
         if self.service.language(CHANNEL, who) is not None:
             return None
+        chosen = self.workspaces.lang(SlackMember.parse(who).team)
+        if chosen is not None:
+            return chosen
         info = self.safely(
             "users.info", lambda: client.users_info(user=user_id, include_locale=True)
         )

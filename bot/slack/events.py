@@ -17,6 +17,8 @@ HELP_WORDS = {"", "help", "hulp"}
 FORGET_WORDS = {"forget", "vergeet"}
 EXPORT_WORDS = {"export", "exporteer"}
 PULSE_WORDS = {"pulse"}
+SETTINGS_WORDS = {"settings", "instellingen"}
+"""`/maturity settings`: the workspace's settings, for its admins (bot/slack/settings_command)."""
 
 
 def external_id(team_id: str, user_id: str) -> str:

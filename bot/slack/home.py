@@ -42,9 +42,11 @@ def home_view(
     latest: Sequence[PastResult],
     recent: HistoryPage,
     lang: str,
+    extra: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The Home tab: per model its latest result (`latest`: one per model) and a start button,
-    then the newest page of the history (`recent`) and, when there is more, the way to it."""
+    then the newest page of the history (`recent`) and, when there is more, the way to it;
+    `extra` blocks last (a workspace admin's settings), never cut off by the block limit."""
     newest = {past.model_id: past for past in reversed(latest)}  # the newest wins
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(st("home_title", lang), HEADER_TEXT)},
@@ -58,7 +60,7 @@ def home_view(
         {"type": "header", "text": plain(st("home_history", lang), HEADER_TEXT)},
     ]
     blocks += history_blocks(models, recent, lang)
-    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+    return {"type": "home", "blocks": blocks[: HOME_BLOCKS - len(extra)] + list(extra)}
 
 
 def model_block(model: MaturityModel, past: PastResult | None, lang: str) -> dict[str, Any]:

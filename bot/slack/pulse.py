@@ -44,6 +44,7 @@ from flows.replies import Reply
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackChannel
+    from bot.slack.settings_command import Workspaces
 
 log = logging.getLogger("bot.slack.pulse")
 
@@ -83,6 +84,9 @@ class SlackTeamMessenger:
         self.admins = admins
         """Slack user ids (`U…`, or `T…:U…`) the operator allows to start and manage pulses."""
         self._slack = slack
+        self.workspaces: Workspaces | None = None
+        """Each workspace's own settings (its pulse admins, its members' language), once the
+        app is built (`SlackPulse.use_workspaces`)."""
         self.page_size = page_size
         self._workspace: str | None = None
         self._dms: dict[str, str] = {}
@@ -106,8 +110,14 @@ class SlackTeamMessenger:
         """Who may start and manage the pulse of channel `team`: a workspace admin or owner
         (users.info), the channel's creator (conversations.info), someone on the operator's
         allow-list (MATURITY_PULSE_ADMINS), and once it runs, the pulse's creator. Not any
-        member: a pulse DMs every member of the channel on a schedule."""
-        if user == creator or user in self.admins or SlackMember.parse(user).user in self.admins:
+        member: a pulse DMs every member of the channel on a schedule. A workspace whose admin
+        named its own pulse admins has those instead of the operator's."""
+        admins = self.admins
+        if self.workspaces is not None:
+            admins = await asyncio.to_thread(
+                self.workspaces.pulse_admins, SlackMember.parse(user).team
+            )
+        if user == creator or user in admins or SlackMember.parse(user).user in admins:
             return True
         return await asyncio.to_thread(self._admin_here, team, user)
 
@@ -137,12 +147,13 @@ class SlackTeamMessenger:
                 continue
             humans[user["id"]] = user.get("locale")
         workspace = self.workspace()
+        chosen = self.workspaces.lang(workspace) if self.workspaces is not None else None
         members = []
         for user_id in dict.fromkeys(ids):  # unique, in Slack's order
             if user_id not in humans:
                 continue
             member = external_id(workspace, user_id)
-            locale = humans[user_id]
+            locale = chosen or humans[user_id]  # the language the workspace chose wins
             if locale and self.service.language(CHANNEL, member) is None:
                 # first contact: their pulse DM comes in their Slack language, as a DM would
                 with contextlib.suppress(StorageWriteError):  # a language is not worth a round
@@ -367,6 +378,20 @@ class SlackPulse:
         paced = PacedClient.like(client, Pacer(pacing))
         messenger = SlackTeamMessenger(paced, service, admins=admins)
         return cls(pulse, messenger, **kwargs)
+
+    def use_workspaces(self, workspaces: Workspaces) -> None:
+        """Each workspace's own pulse admins, K and time zone (done by the app's channel)."""
+        self.messenger.workspaces = workspaces
+        base = self.pulse.settings
+
+        def scope(team: str, user: str | None) -> PulseSettings:
+            if user is None:  # a round closing: the workspace its pulse was started in
+                row = self.pulse.store.pulse(CHANNEL, team)
+                user = row.created_by if row is not None else None
+            workspace = SlackMember.parse(user).team if user else ""
+            return workspaces.pulse_settings(base, workspace) if workspace else base
+
+        self.pulse.scope = scope
 
     def start(self) -> None:
         self.runtime.start()

@@ -90,6 +90,92 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "It is too busy right now: this was not handled and nothing was saved. "
         "Please try again in a minute.",
     },
+    "home_settings_title": {"nl": "Instellingen van de werkruimte", "en": "Workspace settings"},
+    "settings_show": {
+        "nl": "*Instellingen van deze werkruimte*\n"
+        "Taal voor nieuwe leden: {lang_value}\n"
+        "Pulsebeheerders: {admins}\n"
+        "K, het minimum aantal antwoorden voor een pulseresultaat: {k}\n"
+        "Tijdzone van pulses: {timezone}",
+        "en": "*Settings of this workspace*\n"
+        "Language for new members: {lang_value}\n"
+        "Pulse admins: {admins}\n"
+        "K, the fewest answers a pulse result is shown from: {k}\n"
+        "Time zone of pulses: {timezone}",
+    },
+    "settings_how": {
+        "nl": "Wijzigen: /maturity instellingen <naam> <waarde>, bijvoorbeeld "
+        "/maturity instellingen k 4, /maturity instellingen taal nl, "
+        "/maturity instellingen tijdzone Europe/Amsterdam of "
+        "/maturity instellingen beheerders @anna @piet (of geen). "
+        "Met de waarde standaard geldt weer de instelling van de bot.",
+        "en": "To change one: /maturity settings <name> <value>, for example "
+        "/maturity settings k 4, /maturity settings language en, "
+        "/maturity settings timezone Europe/London or "
+        "/maturity settings admins @anna @pete (or none). "
+        "The value default brings back the bot's own setting.",
+    },
+    "settings_default": {
+        "nl": "{value} (standaard van de bot)",
+        "en": "{value} (the bot's default)",
+    },
+    "settings_lang_slack": {
+        "nl": "ieders eigen taal in Slack",
+        "en": "each member's own language in Slack",
+    },
+    "settings_admins_none": {
+        "nl": "niemand naast de beheerders van de werkruimte en de makers van kanalen",
+        "en": "nobody besides the workspace's admins and the channels' creators",
+    },
+    "settings_not_admin": {
+        "nl": "Alleen een beheerder of eigenaar van de werkruimte mag de instellingen van "
+        "Maturity Bot bekijken en wijzigen. Vraag een van hen.",
+        "en": "Only a workspace admin or owner may see and change Maturity Bot's settings. "
+        "Ask one of them.",
+    },
+    "settings_k_floor": {
+        "nl": "K moet een heel getal van minstens {floor} zijn: bij minder antwoorden zijn ze "
+        "tot personen te herleiden. K blijft {k}.",
+        "en": "K must be a whole number of at least {floor}: with fewer answers, they could be "
+        "traced to people. K stays {k}.",
+    },
+    "settings_bad_timezone": {
+        "nl": "{value} is geen bekende tijdzone. Gebruik een naam als Europe/Amsterdam of "
+        "America/New_York.",
+        "en": "{value} is not a known time zone. Use a name like Europe/London or "
+        "America/New_York.",
+    },
+    "settings_bad_lang": {
+        "nl": "De taal kan zijn: {languages}.",
+        "en": "The language can be: {languages}.",
+    },
+    "settings_bad_admins": {
+        "nl": "Ik ken {value} niet als lid van deze werkruimte. Noem de pulsebeheerders met @, "
+        "bijvoorbeeld /maturity instellingen beheerders @anna @piet (of geen, of standaard).",
+        "en": "I do not know {value} as a member of this workspace. Name the pulse admins with "
+        "@, for example /maturity settings admins @anna @pete (or none, or default).",
+    },
+    "settings_unknown": {
+        "nl": "Dat kan ik niet instellen: {name}. Je kunt taal, beheerders, k en tijdzone "
+        "wijzigen, telkens met een waarde erachter.",
+        "en": "I cannot set that: {name}. You can change language, admins, k and timezone, "
+        "each followed by a value.",
+    },
+    "settings_saved": {
+        "nl": "Opgeslagen: {name} is nu {value}.",
+        "en": "Saved: {name} is now {value}.",
+    },
+    "settings_reset": {
+        "nl": "Opgeslagen: voor {name} geldt weer de instelling van de bot.",
+        "en": "Saved: {name} is the bot's own setting again.",
+    },
+    "settings_name_lang": {"nl": "de taal voor nieuwe leden", "en": "the language for new members"},
+    "settings_name_pulse_admins": {
+        "nl": "de lijst van pulsebeheerders",
+        "en": "the list of pulse admins",
+    },
+    "settings_name_min_responses": {"nl": "K", "en": "K"},
+    "settings_name_timezone": {"nl": "de tijdzone", "en": "the time zone"},
 }
 
 

@@ -288,4 +288,23 @@ def m010_slack_installations(db: Database) -> None:
     db["oauth_states"].create_index(["expires_at"])
 
 
+@migrations()
+def m011_workspace_settings(db: Database) -> None:
+    """Settings a Slack workspace's admin chose (bot/storage/workspaces.py): an empty column is
+    "not set", so the operator's setting applies there. Who changed it is not kept: a member
+    who asks to be forgotten leaves no trace here."""
+    db["workspace_settings"].create(
+        {
+            "workspace": str,
+            "lang": str,
+            "pulse_admins": str,
+            "min_responses": int,
+            "timezone": str,
+            "updated_at": str,
+        },
+        pk="workspace",
+        not_null={"updated_at"},
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
