@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
+    slack_client_id: str | None = None
+    """With SLACK_CLIENT_SECRET: OAuth mode, "Add to Slack" for many workspaces (HTTP mode)."""
+    slack_client_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = None
+    """OAuth mode: the public https URL of /slack/oauth_redirect (default: the app's setting)."""
 
     @field_validator("maturity_lang", mode="before")
     @classmethod

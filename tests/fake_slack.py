@@ -9,6 +9,11 @@ Three parts, reusable by any Slack feature:
   with Retry-After, 500, or an `ok: false` error) or to enforce a rate limit like Slack's.
   A workspace directory (`add_user`, `add_channel`) feeds users.list, users.info and
   conversations.members, paginated with cursors as Slack does.
+  OAuth ("Add to Slack"): `oauth_code(team)` is what Slack's authorize page hands the browser;
+  oauth.v2.access exchanges it (once) for a bot token of that workspace, distinct per workspace.
+  A call with such a token is that workspace's (`Call.team`): DMs it opens are the workspace's
+  own (`D<team><user>`), Home views are kept per workspace (`team_views`), and a call that names
+  a channel of another workspace is refused `channel_not_found` and kept in `wrong_workspace`.
 - `SlackSender`: what Slack sends to an app over HTTP: signed slash commands, block_actions and
   Events API callbacks (signature as Slack specifies: HMAC-SHA256 over `v0:timestamp:body`).
 - `serve_asgi`: runs an ASGI app (e.g. the Bolt app behind Starlette) with uvicorn in a thread.
@@ -16,6 +21,7 @@ Three parts, reusable by any Slack feature:
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import socket
@@ -49,6 +55,8 @@ class Call:
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
     """What the fake answered (chat.postMessage: the channel and ts it gave the message)."""
+    team: str | None = None
+    """The workspace whose OAuth-issued token the call carried (None: another token)."""
 
     @property
     def ok(self) -> bool:
@@ -181,6 +189,18 @@ class FakeSlack:
         """Channel id -> the user who created it (add_channel), for conversations.info."""
         self.socket_url = "ws://127.0.0.1:9/"
         """What apps.connections.open answers (a closed port: Socket Mode keeps retrying)."""
+        self.oauth_client: tuple[str, str] | None = None
+        """(client id, client secret) oauth.v2.access requires, when set."""
+        self.tokens: dict[str, str] = {}
+        """Bot token -> workspace, for the tokens oauth.v2.access issued."""
+        self.channel_teams: dict[str, str] = {}
+        """Channel id -> the workspace it belongs to (the DMs workspace tokens opened)."""
+        self.team_views: dict[tuple[str, str], dict[str, Any]] = {}
+        """(workspace, user) -> the Home view published with that workspace's token."""
+        self.wrong_workspace: list[Call] = []
+        """Calls refused for naming a channel of another workspace than their token's."""
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._token_ids = itertools.count(1)
         self._limits: dict[str, RateLimit] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, threading.Event] = {}
@@ -256,6 +276,18 @@ class FakeSlack:
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, headers, body, times))
+
+    def oauth_code(self, team: str, *, installer: str = "U1", enterprise: str | None = None) -> str:
+        """A code as Slack's authorize page gives it for `team` (valid once)."""
+        code = f"code-{team}-{next(self._token_ids)}"
+        with self._lock:
+            self._codes[code] = {"team": team, "installer": installer, "enterprise": enterprise}
+        return code
+
+    def token_of(self, team: str) -> str | None:
+        """The bot token oauth.v2.access last issued for `team`."""
+        issued = [token for token, owner in self.tokens.items() if owner == team]
+        return issued[-1] if issued else None
 
     def add_user(
         self,
@@ -396,12 +428,25 @@ class FakeSlack:
 
         with self._lock:
             failure = self._take_failure(method) or self._over_limit(method, params)
+            call.team = self.tokens.get(_token(request, params))
             if failure is not None:
                 status, headers, payload = failure.status, failure.headers, failure.body
+            elif method == "oauth.v2.access":
+                status, headers, payload = 200, {}, self._oauth_access(request, params)
             elif path.startswith("/api/") and not self._authorised(request, params):
                 status, headers, payload = 200, {}, {"ok": False, "error": "not_authed"}
+            elif _token(request, params).startswith("xoxb-oauth-") and call.team is None:
+                status, headers, payload = 200, {}, {"ok": False, "error": "invalid_auth"}
+            elif call.team is not None and self._elsewhere(call.team, params):
+                self.wrong_workspace.append(call)
+                status, headers, payload = 200, {}, {"ok": False, "error": "channel_not_found"}
+            elif call.team is not None and method in ("auth.test", "conversations.open"):
+                status, headers, payload = 200, {}, self._workspace_answer(call.team, params)
             else:
                 status, headers, payload = 200, {}, self._answer(method, params, body)
+                if call.team is not None and method == "views.publish":
+                    key = (call.team, str(params.get("user_id")))
+                    self.team_views[key] = _load(params.get("view")) or {}
             call.status = status
             call.response = payload
             self.calls.append(call)
@@ -441,9 +486,63 @@ class FakeSlack:
 
     @staticmethod
     def _authorised(request: BaseHTTPRequestHandler, params: dict[str, Any]) -> bool:
+        return _token(request, params).startswith(("xoxb-", "xoxp-", "xapp-"))
+
+    def _oauth_access(
+        self, request: BaseHTTPRequestHandler, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """oauth.v2.access: the app's credentials (HTTP Basic, or form fields) and a code
+        issued by `oauth_code`, once; answers a new bot token for the code's workspace."""
+        client = (str(params.get("client_id", "")), str(params.get("client_secret", "")))
         header = request.headers.get("Authorization", "")
-        token = header.removeprefix("Bearer ") if header else str(params.get("token", ""))
-        return token.startswith(("xoxb-", "xoxp-", "xapp-"))
+        if header.startswith("Basic "):
+            pair = base64.b64decode(header.removeprefix("Basic ")).decode()
+            client = (pair.split(":", 1)[0], pair.split(":", 1)[-1])
+        if self.oauth_client is not None and client != self.oauth_client:
+            return {"ok": False, "error": "invalid_client_id"}
+        grant = self._codes.pop(str(params.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = grant["team"]
+        token = f"xoxb-oauth-{team}-{next(self._token_ids)}"
+        self.tokens[token] = team
+        enterprise = grant["enterprise"]
+        return {
+            "ok": True,
+            "app_id": "A0FAKE",
+            "authed_user": {"id": grant["installer"]},
+            "scope": "chat:write,commands,im:history,users:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"UBOT{team}",
+            "team": {"id": team, "name": f"Workspace {team}"},
+            "enterprise": {"id": enterprise, "name": "Org"} if enterprise else None,
+            "is_enterprise_install": False,
+        }
+
+    def _elsewhere(self, team: str, params: dict[str, Any]) -> bool:
+        """Whether the call names a channel of another workspace than its token's."""
+        for name in ("channel", "channel_id"):
+            owner = self.channel_teams.get(str(params.get(name, "")))
+            if owner is not None and owner != team:
+                return True
+        return False
+
+    def _workspace_answer(self, team: str, params: dict[str, Any]) -> dict[str, Any]:
+        if "users" in params:  # conversations.open: the workspace's own DM with the user
+            dm = f"D{team}{str(params['users']).split(',')[0]}"
+            self.channel_teams[dm] = team
+            return {"ok": True, "channel": {"id": dm}}
+        return {
+            "ok": True,
+            "url": f"https://{team.lower()}.fake.slack.com/",
+            "team": f"Workspace {team}",
+            "user": "maturitybot",
+            "team_id": team,
+            "user_id": f"UBOT{team}",
+            "bot_id": f"B{team}",
+            "is_enterprise_install": False,
+        }
 
     def _answer(self, method: str, params: dict[str, Any], body: bytes) -> dict[str, Any]:
         if method == "auth.test":
@@ -538,6 +637,13 @@ class FakeSlack:
         if method.startswith("/response/"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+
+def _token(request: BaseHTTPRequestHandler, params: dict[str, Any]) -> str:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ")
+    return str(params.get("token", ""))
 
 
 def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str]:

@@ -19,6 +19,8 @@ import re
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, cast
 
+from slack_bolt import BoltContext
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -291,6 +293,7 @@ def build_app(
     *,
     threads: int = 8,
     max_pending: int = 1000,
+    oauth: OAuthSettings | None = None,
 ) -> SlackApp:
     """The Bolt app with our listeners. Calls auth.test once (Bolt checks the token).
 
@@ -298,7 +301,11 @@ def build_app(
     in `threads` threads, with at most `max_pending` requests waiting or in work (beyond, the
     user is told the bot is busy). `executor` replaces those threads: pass your own to wait for
     the work in flight before closing the database. `pulse` answers `/maturity pulse ...` in
-    channels (without it, that command says pulses are not running)."""
+    channels (without it, that command says pulses are not running).
+
+    `oauth` (bot/slack/oauth.py) is OAuth mode, many workspaces: `client` then holds no token
+    (no auth.test), Bolt's authorize finds each request's workspace token, and the listeners
+    call Slack with that token over `client`'s pooled connections."""
     app = SlackApp(
         client=client,
         signing_secret=signing_secret or "",
@@ -306,33 +313,46 @@ def build_app(
         request_verification_enabled=False,  # bot/slack/http.py checks every signature first
         name="maturity-bot",
         logger=bolt_logger(),
+        oauth_settings=oauth,
     )
     app.ack_first = AckFirst(app, service, WorkPool(threads, max_pending, executor))
     channel = SlackChannel(service, pulse)
     if pulse is not None:
         pulse.messenger.attach(channel)  # the pulse sends through this same channel object
 
-    # Every listener calls Slack through our one pooled client (`app.client`): the `client`
-    # Bolt injects is a new WebClient per request, with a new connection per call.
+    # Every listener calls Slack through our pooled client (`app.client`): the `client` Bolt
+    # injects is a new WebClient per request, with a new connection per call. In OAuth mode,
+    # a client per workspace token, all over `app.client`'s one pool.
     api = cast(WebClient, app.client)
+    if oauth is not None:
+        from bot.slack.web_client import ClientsByToken, KeepAliveWebClient
+
+        clients = ClientsByToken(cast(KeepAliveWebClient, api))
+
+        def api_for(context: BoltContext) -> WebClient:
+            return clients.get(context.bot_token or "")
+    else:
+
+        def api_for(context: BoltContext) -> WebClient:
+            return api
 
     @app.command(SLASH_COMMAND)
-    def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    def on_command(ack: Any, body: dict[str, Any], respond: Any, context: BoltContext) -> None:
         ack()  # Slack was answered already; this tells Bolt the listener took the request
-        channel.on_command(body, api, respond)
+        channel.on_command(body, api_for(context), respond)
 
     @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
-    def on_action(ack: Any, body: dict[str, Any]) -> None:
+    def on_action(ack: Any, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        channel.on_action(body, api)
+        channel.on_action(body, api_for(context))
 
     @app.event("message")
-    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        channel.on_message(body, event, api)
+    def on_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        channel.on_message(body, event, api_for(context))
 
     @app.event("app_home_opened")
-    def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
-        channel.on_home_opened(body, event, api)
+    def on_home_opened(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        channel.on_home_opened(body, event, api_for(context))
 
     return app
 

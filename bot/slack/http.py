@@ -221,7 +221,8 @@ def web_app(
     then dispatched to Bolt in the app's work pool (bot/slack/dispatch.py). `storage` keeps the
     signatures already applied; `signing_secret` defaults to the one Bolt was built with.
 
-    Beside it /healthz, /readyz (the service's database; `scheduler` says whether this process
+    Beside it, in OAuth mode, GET /slack/install and /slack/oauth_redirect (`oauth_routes`);
+    /healthz, /readyz (the service's database; `scheduler` says whether this process
     runs the pulse scheduler) and /metrics (bot/observability/health.py); each request to
     /slack/events gets a request id and is timed (bot/observability/requests.py)."""
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
@@ -275,9 +276,35 @@ def web_app(
     database = storage if storage is not None else bolt_app.ack_first.service.storage
     readiness = Readiness(database, scheduler)
     return Starlette(
-        routes=[Route(EVENTS_PATH, events, methods=["POST"]), *health_routes(readiness)],
+        routes=[
+            Route(EVENTS_PATH, events, methods=["POST"]),
+            *oauth_routes(bolt_app),
+            *health_routes(readiness),
+        ],
         middleware=[Middleware(Observed, channel=CHANNEL, paths=[EVENTS_PATH])],
     )
+
+
+def oauth_routes(bolt_app: SlackApp) -> list[Route]:
+    """OAuth mode (bot/slack/oauth.py): GET /slack/install and /slack/oauth_redirect, answered
+    by Bolt's own OAuth flow (state issued, then checked once against our store and the
+    browser's cookie; the code exchanged; the token stored). None without OAuth."""
+    flow = bolt_app.oauth_flow
+    if flow is None:
+        return []
+
+    async def install(request: Request) -> Response:
+        answer = await asyncio.to_thread(flow.handle_installation, to_bolt_request(request, b""))
+        return to_starlette_response(answer)
+
+    async def redirect(request: Request) -> Response:
+        answer = await asyncio.to_thread(flow.handle_callback, to_bolt_request(request, b""))
+        return to_starlette_response(answer)
+
+    return [
+        Route(flow.install_path, install, methods=["GET"]),
+        Route(flow.redirect_uri_path, redirect, methods=["GET"]),
+    ]
 
 
 class ParsedRequest(BoltRequest):

@@ -22,13 +22,13 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
+from bot.slack.platform import REDIRECT_PATH
 from bot.storage import Storage
 from bot.storage.installations import InstallationRow, Installations, OAuthStates, key
 
 log = logging.getLogger("bot.slack.oauth")
 
 INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 

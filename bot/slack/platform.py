@@ -24,12 +24,22 @@ if TYPE_CHECKING:
 class SlackSecrets:
     """The checked settings the app is built from."""
 
-    bot_token: str
+    bot_token: str | None
+    """None in OAuth mode: each workspace's token is in the database."""
     signing_secret: str | None
     """HTTP mode only."""
     app_token: str | None
     """Socket Mode only."""
     api_url: str | None
+    oauth: OAuthCredentials | None = None
+    """OAuth mode ("Add to Slack", many workspaces; bot/slack/oauth.py)."""
+
+
+@dataclass(frozen=True)
+class OAuthCredentials:
+    client_id: str
+    client_secret: str
+    redirect_uri: str | None
 
 
 def required(value: SecretStr | None, name: str, prefix: str, what: str) -> str:
@@ -43,8 +53,12 @@ def required(value: SecretStr | None, name: str, prefix: str, what: str) -> str:
 
 def slack_secrets(settings: Settings, *, http: bool) -> SlackSecrets:
     """The settings HTTP mode or Socket Mode needs, or one line naming the first that is
-    missing or malformed (never its value)."""
-    bot_token = required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
+    missing or malformed (never its value). With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET it is
+    OAuth mode (HTTP only), where SLACK_BOT_TOKEN is not needed."""
+    oauth = oauth_credentials(settings, http=http)
+    bot_token = None
+    if oauth is None:
+        bot_token = required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
     signing_secret = app_token = None
     if http:
         signing_secret = required(
@@ -57,7 +71,40 @@ def slack_secrets(settings: Settings, *, http: bool) -> SlackSecrets:
     api_url = settings.slack_api_url
     if api_url and not api_url.startswith(("http://", "https://")):
         raise UsageError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
-    return SlackSecrets(bot_token, signing_secret, app_token, api_url)
+    return SlackSecrets(bot_token, signing_secret, app_token, api_url, oauth)
+
+
+def oauth_credentials(settings: Settings, *, http: bool) -> OAuthCredentials | None:
+    """OAuth mode's settings, checked; None when neither SLACK_CLIENT_ID nor
+    SLACK_CLIENT_SECRET is set (one workspace, with SLACK_BOT_TOKEN)."""
+    client_id = (settings.slack_client_id or "").strip()
+    secret = settings.slack_client_secret
+    has_secret = secret is not None and bool(secret.get_secret_value().strip())
+    if not client_id and not has_secret:
+        return None
+    if not client_id:
+        raise UsageError(
+            "SLACK_CLIENT_ID is not set: OAuth mode needs the app's client id with "
+            "SLACK_CLIENT_SECRET (see README, Hosting for many workspaces)"
+        )
+    client_secret = required(secret, "SLACK_CLIENT_SECRET", "", "the app's client secret")
+    if not http:
+        raise UsageError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth mode) need --http: Slack sends "
+            "the browser back to /slack/oauth_redirect on this server"
+        )
+    redirect = (settings.slack_redirect_uri or "").strip() or None
+    if redirect is not None and not (
+        redirect.startswith(("https://", "http://")) and redirect.endswith(REDIRECT_PATH)
+    ):
+        raise UsageError(
+            f"SLACK_REDIRECT_URI must be the http(s) URL of {REDIRECT_PATH}, got {redirect!r}"
+        )
+    return OAuthCredentials(client_id, client_secret, redirect)
+
+
+REDIRECT_PATH = "/slack/oauth_redirect"
+"""Where Slack sends the browser back (bot/slack/oauth.py serves it)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app, socket_mode_handler
 from bot.slack.dispatch import SlackApp
 from bot.slack.http import EVENTS_PATH, web_app
-from bot.slack.platform import slack_secrets
+from bot.slack.platform import oauth_credentials, slack_secrets
 from bot.slack.web_client import make_client
 
 if TYPE_CHECKING:
@@ -47,13 +47,26 @@ def checked_app(
     settings: Settings | None = None,
 ) -> SlackApp:
     """`build_app` (its pool sized by `settings`), with Slack's refusal of the token
-    (auth.test) as one line for the user."""
-    sizes = {}
+    (auth.test) as one line for the user. When `settings` say OAuth mode (SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET, HTTP), the app serves many workspaces (bot/slack/oauth.py); the team
+    pulse is then not offered (`/maturity pulse` says so): it sends with one workspace's token."""
+    sizes: dict[str, Any] = {}
     if settings is not None:
         sizes = {
             "threads": settings.maturity_slack_threads,
             "max_pending": settings.maturity_slack_max_pending,
         }
+        credentials = oauth_credentials(settings, http=signing_secret is not None)
+        if credentials is not None:
+            from bot.slack.oauth import oauth_settings
+
+            sizes["oauth"] = oauth_settings(
+                service.storage,
+                credentials.client_id,
+                credentials.client_secret,
+                redirect_uri=credentials.redirect_uri,
+            )
+            pulse = None
     try:
         return build_app(service, client, signing_secret, pulse=pulse, **sizes)
     except BoltError as exc:
@@ -79,7 +92,12 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
     from bot.slack.pulse import SlackPulse
 
     set_worker_name(settings.maturity_worker_name)
-    secrets = (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret)
+    secrets = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+    )
     setup_logging(
         settings.maturity_log_format,
         secrets=[s.get_secret_value() for s in secrets if s is not None],
@@ -96,6 +114,8 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
             import uvicorn
 
             log.info("serving Slack requests at http://%s:%s%s", args.host, args.port, EVENTS_PATH)
+            if app.oauth_flow is not None:
+                log.info("OAuth mode: installs at %s", app.oauth_flow.install_path)
             server = web_app(
                 app,
                 service.storage,

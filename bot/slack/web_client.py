@@ -16,6 +16,8 @@ connection set-up that TLS makes expensive.)
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from http.client import HTTPMessage
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -54,6 +56,24 @@ class KeepAliveWebClient(WebClient):
         """Close the pooled connections."""
         self._http.clear()
 
+    def for_token(self, token: str) -> KeepAliveWebClient:
+        """The same client for another workspace's bot token (OAuth mode), sending over THIS
+        client's connection pool: the token travels in each request's header, so connections
+        to the Web API are shared by every workspace and a workspace costs no connection."""
+        other = KeepAliveWebClient(
+            token=token,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            ssl=self.ssl,
+            proxy=self.proxy,
+            headers=dict(self.headers),
+            logger=self.logger,
+            retry_handlers=list(self.retry_handlers),
+        )
+        other._http.clear()
+        other._http = self._http
+        return other
+
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith(("http://", "https://")):
             raise SlackRequestError(f"Invalid URL detected: {url}")
@@ -79,9 +99,33 @@ class KeepAliveWebClient(WebClient):
         }
 
 
-def make_client(bot_token: str, api_url: str | None = None) -> KeepAliveWebClient:
+class ClientsByToken:
+    """Pooled clients per bot token, made on first use from `base` (`for_token`) and kept for
+    the most recent `size` tokens: a request of a workspace seen lately builds nothing."""
+
+    def __init__(self, base: KeepAliveWebClient, size: int = 1000) -> None:
+        self.base = base
+        self.size = size
+        self._clients: OrderedDict[str, KeepAliveWebClient] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> KeepAliveWebClient:
+        with self._lock:
+            client = self._clients.get(token)
+            if client is not None:
+                self._clients.move_to_end(token)
+                return client
+        client = self.base.for_token(token)
+        with self._lock:
+            self._clients[token] = client
+            while len(self._clients) > self.size:
+                self._clients.popitem(last=False)
+        return client
+
+
+def make_client(bot_token: str | None, api_url: str | None = None) -> KeepAliveWebClient:
     """The Web API client: kept-alive connections, and HTTP 429 retried after Slack's
-    Retry-After."""
+    Retry-After. Without a token (OAuth mode) it is the base of each workspace's client."""
     kwargs: dict[str, Any] = {"token": bot_token}
     if api_url:
         kwargs["base_url"] = api_url if api_url.endswith("/") else api_url + "/"

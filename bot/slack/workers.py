@@ -51,7 +51,8 @@ def run(settings: Settings, args: argparse.Namespace, service: AssessmentService
     _logging(settings)
     service.storage.close()  # migrated by now; each worker opens its own connections
     client, _, _ = client_from_settings(settings, http=True)
-    check_token(client)
+    if client.token is not None:  # OAuth mode has no token of its own to check
+        check_token(client)
     return serve(FACTORY, host=args.host, port=args.port, workers=workers, arguments=_args(args))
 
 
