@@ -55,7 +55,7 @@ def test_the_store_keeps_each_workspace_apart_and_unsets_a_value(database_target
         reopened.close()
 
 
-# ---- end to end -----------------------------------------------------------------------------------
+# ---- end to end ---------------------------------------------------------------------------------
 @pytest.fixture
 def fake():
     with FakeSlack() as server:
@@ -106,6 +106,8 @@ def test_an_admin_sets_k_time_zone_admins_and_language_others_are_refused(rig, f
     assert rig.rows("select count(*) from workspace_settings") == [(0,)]
     assert settings(rig, OWNER, "k 4").params["text"] == "Saved: K is now 4."
 
+    assert "I cannot set that: colour" in settings(rig, ADMIN, "colour red").params["text"]
+    assert "Time zone of pulses" in settings(rig, ADMIN, "timezone").params["text"]  # shown
     unknown = settings(rig, ADMIN, "timezone Mars/Olympus").params["text"]
     assert unknown.startswith("Mars/Olympus is not a known time zone")
     saved = settings(rig, ADMIN, "tijdzone America/New_York").params["text"]  # the Dutch word
@@ -147,7 +149,9 @@ def test_the_home_tab_shows_the_settings_to_admins_only(rig, fake):
     for user, shown in ((ADMIN, True), (OUTSIDER, False)):
         mark = fake.mark()
         assert rig.send.home_opened(user).status_code == 200
-        home = fake.wait_for("views.publish", lambda c: c.params.get("user_id") == user, after=mark)
+        home = fake.wait_for(
+            "views.publish", lambda c, u=user: c.params.get("user_id") == u, after=mark
+        )
         text = str(home.params["view"])
         assert ("Workspace settings" in text) is shown
         assert ("the fewest answers a pulse result is shown from: 4" in text) is shown

@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 
 from bot.pulse.service import PulseSettings
 from bot.slack.events import SETTINGS_WORDS
+from bot.slack.member import SlackMember
 from bot.slack.render import context, mrkdwn, plain, sections, unescape
 from bot.slack.texts import st
 from bot.storage.workspaces import WorkspaceSettings, WorkspaceStore
@@ -166,7 +167,8 @@ def parse_value(name: str, words: list[str], resolve: Callable, k_now: int) -> A
 
 def shown_value(name: str, value: Any) -> str:
     if name == "pulse_admins":
-        return ", ".join(f"<@{user}>" for user in value)
+        # the operator's allow-list may name a member as `T…:U…`: a mention takes the user
+        return ", ".join(f"<@{SlackMember.parse(user).user}>" for user in value)
     return str(value)
 
 
@@ -226,11 +228,11 @@ def settings_command(
         answer(st("settings_not_admin", lang))
         return
     words = unescape(body.get("text") or "").split()[1:]
-    if not words:
+    name = setting_name(words[0]) if words else None
+    if not words or (name is not None and len(words) < 2):  # a name alone: what it is now
         answer(f"{settings_text(workspaces, team_id, lang)}\n\n{st('settings_how', lang)}")
         return
-    name = setting_name(words[0])
-    if name is None or len(words) < 2:
+    if name is None:
         answer(st("settings_unknown", lang, name=words[0]))
         return
     try:
