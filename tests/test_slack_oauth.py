@@ -5,6 +5,7 @@ Slack issuing a token per workspace and refusing a call that names another works
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -144,7 +145,8 @@ def hosted(fake, database_target, models):
 
 
 # ---- installing --------------------------------------------------------------------------------
-def test_add_to_slack_stores_the_workspace_token(hosted, fake):
+def test_add_to_slack_stores_the_workspace_token(hosted, fake, caplog):
+    caplog.set_level(logging.DEBUG)
     location, state = hosted.start_install()
     assert location.startswith("https://slack.com/oauth/v2/authorize?")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
@@ -161,6 +163,10 @@ def test_add_to_slack_stores_the_workspace_token(hosted, fake):
     assert (row.bot_user_id, row.bot_id, row.installer_user_id) == ("UBOTT1", "BT1", "U9")
     assert row.bot_scopes == "chat:write,commands,im:history,users:read"
     assert fake.token_of("T1") not in answer.text
+    assert hosted.send.command("help", "U9", team="T1").status_code == 200
+    fake.wait_for("chat.postMessage", lambda c: c.team == "T1")
+    assert "oauth.v2.access" in caplog.text  # the Web API calls were logged, without secrets
+    assert fake.token_of("T1") not in caplog.text and CLIENT_SECRET not in caplog.text
 
 
 def test_a_forged_or_reused_state_is_refused(hosted, fake):
