@@ -170,9 +170,26 @@ def test_slack_forget_leaves_no_trace_of_the_user_in_any_table(slack, models):
     ):
         assert any(hit.startswith(where) for hit in before), where
 
+    # their workspace names them too: as a pulse admin and as whoever installed the app
+    with sqlite3.connect(slack.db_path) as db:
+        db.execute(
+            "insert into workspace_settings (workspace, pulse_admins, updated_at) "
+            "values (?, ?, '2026-01-01')",
+            (TEAM_ID, f"{OTHERS[0]},{SUBJECT}"),
+        )
+        db.execute(
+            "insert into slack_installations (enterprise_id, team_id, is_enterprise_install, "
+            "bot_token, installer_user_id, installed_at) values ('', ?, 0, 'xoxb-1', ?, '2026')",
+            (TEAM_ID, SUBJECT),
+        )
+
     slack_forget(slack, SUBJECT)
 
     assert traces(slack.db_path, needles) == []
+    assert slack.rows("select pulse_admins from workspace_settings") == [(OTHERS[0],)]
+    assert slack.rows("select team_id, installer_user_id from slack_installations") == [
+        (TEAM_ID, None)
+    ]
     # the team keeps its pulse, its closed round's report and the others' data
     assert slack.rows("select status, created_by from pulses") == [("active", None)]
     assert slack.rows("select created_by from teams") == [(None,)]

@@ -43,7 +43,33 @@ class PersonalData(Connection):
             ("delete from conversations where user_id = ?", mine),
             ("delete from users where id = ?", mine),
         ]
-        return sum(self.execute(sql, params).rowcount for sql, params in statements) > 0
+        removed = sum(self.execute(sql, params).rowcount for sql, params in statements)
+        return removed + self._forget_in_workspace(user) > 0
+
+    def _forget_in_workspace(self, user: User) -> int:
+        """A Slack member (`TEAM:USER`) may also be named by their workspace: as a pulse admin
+        in its settings, and as whoever installed the app. The list loses them, the installation
+        keeps running without its installer's id."""
+        workspace, _, member = user.external_id.partition(":")
+        if user.channel != "slack" or not member:
+            return 0
+        changed = self.execute(
+            "update slack_installations set installer_user_id = null "
+            "where team_id = ? and installer_user_id = ?",
+            (workspace, member),
+        ).rowcount
+        found = self._one(
+            "select pulse_admins from workspace_settings where workspace = ?", (workspace,)
+        )
+        admins = (found[0] or "").split(",") if found else []
+        if member in admins:
+            kept = ",".join(admin for admin in admins if admin and admin != member)
+            self.execute(
+                "update workspace_settings set pulse_admins = ? where workspace = ?",
+                (kept, workspace),
+            )
+            changed += 1
+        return changed
 
     def export_user(self, user: User) -> dict:
         """Everything stored about this user, as plain data (for /export). Of the teams and
