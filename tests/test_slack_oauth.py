@@ -22,6 +22,7 @@ from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, bot_scopes, oauth_settings
 from bot.slack.platform import slack_secrets
 from bot.slack.run import app_from_settings
+from bot.slack.texts import st
 from bot.slack.web_client import make_client
 from bot.storage import Storage
 from bot.storage.installations import Installations
@@ -36,7 +37,7 @@ COOKIE = "slack-app-oauth-state"
 class Hosted:
     """The hosted app in OAuth mode over one database, and a browser."""
 
-    def __init__(self, fake: FakeSlack, target: str, models: Any) -> None:
+    def __init__(self, fake: FakeSlack, target: str, models: Any, max_pending: int = 1000) -> None:
         self.fake = fake
         self.models = models
         self.stack = ExitStack()
@@ -47,7 +48,14 @@ class Hosted:
         self.service = AssessmentService(self.storage, models)
         client = make_client(None, fake.api_url)
         settings = oauth_settings(self.storage, CLIENT_ID, CLIENT_SECRET)
-        app = build_app(self.service, client, SECRET, executor=executor, oauth=settings)
+        app = build_app(
+            self.service,
+            client,
+            SECRET,
+            executor=executor,
+            oauth=settings,
+            max_pending=max_pending,
+        )
         self.url = self.stack.enter_context(serve_asgi(web_app(app, self.storage)))
         self.browser = httpx.Client(base_url=self.url, follow_redirects=False, timeout=10)
         self.stack.callback(self.browser.close)
@@ -281,3 +289,36 @@ def test_one_workspace_mode_still_needs_its_bot_token():
     chosen = Settings(_env_file=None, slack_signing_secret=SECRET)
     with pytest.raises(UsageError, match="SLACK_BOT_TOKEN is not set"):
         slack_secrets(chosen, http=True)
+
+
+def test_a_busy_notice_reaches_its_workspace_with_that_workspaces_token(fake, tmp_path, models):
+    """Refused before Bolt's authorize ran, the busy notice finds the workspace's token itself."""
+    hosted = Hosted(fake, str(tmp_path / "busy.db"), models, max_pending=1)
+    try:
+        hosted.install("T1")
+        gate = fake.hold("conversations.open")
+        try:
+            hosted.send.command("start groeimodel", "U1", team="T1", channel="DT1U1")
+            fake.wait_held("conversations.open")  # U1's work holds the only place
+            mark = fake.mark()
+            event = {
+                "type": "message",
+                "channel": "DT1U2",
+                "channel_type": "im",
+                "user": "U2",
+                "text": "hello",
+                "ts": "1.000200",
+            }
+            assert hosted.send.event(event, team="T1").status_code == 200
+            notice = fake.wait_for(
+                "chat.postMessage",
+                lambda c: c.params.get("channel") == "DT1U2",
+                after=mark,
+            )
+        finally:
+            gate.set()
+        assert notice.ok and notice.team == "T1"
+        assert notice.params["text"] == st("busy", "en")
+        assert fake.wrong_workspace == []
+    finally:
+        hosted.stack.close()

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.service import AssessmentService
-from bot.slack.dispatch import AckFirst, AckFirstSocketModeHandler, SlackApp, WorkPool
+from bot.slack.dispatch import AckFirst, AckFirstSocketModeHandler, Sender, SlackApp, WorkPool
 from bot.slack.events import (
     CHANNEL,
     EXPORT_WORDS,
@@ -331,6 +331,13 @@ def build_app(
 
         def api_for(context: BoltContext) -> WebClient:
             return clients.get(context.bot_token or "")
+
+        def notice_client(sender: Sender) -> WebClient | None:
+            """A busy notice is sent before Bolt's authorize ran: find the token here."""
+            bot = oauth.installation_store.find_bot(enterprise_id=None, team_id=sender.team_id)
+            return clients.get(bot.bot_token) if bot is not None and bot.bot_token else None
+
+        app.ack_first.notice_client = notice_client
     else:
 
         def api_for(context: BoltContext) -> WebClient:

@@ -137,6 +137,8 @@ class AckFirst:
         self.service = service
         self.pool = pool
         self._notices = WorkPool(1, NOTICE_BACKLOG)
+        self.notice_client: Callable[[Sender], Any] = lambda sender: bolt.client
+        """The Web API client that reaches a sender's workspace (OAuth mode: its own token)."""
 
     def admit(self) -> bool:
         """A place for one more request's work; False when the bot is too busy."""
@@ -162,7 +164,11 @@ class AckFirst:
 
     def _post_notice(self, sender: Sender, dm: str) -> None:
         try:
-            self.bolt.client.chat_postMessage(channel=dm, text=st("busy", self.language(sender)))
+            client = self.notice_client(sender)
+            if client is None:
+                log.warning("no installation for a busy notice's workspace; not sent")
+                return
+            client.chat_postMessage(channel=dm, text=st("busy", self.language(sender)))
         except SlackApiError as exc:
             log.warning("Slack chat.postMessage failed: %s", exc.response.get("error"))
         except (SlackClientError, OSError) as exc:
