@@ -6,12 +6,17 @@ and never when forged or expired."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.slack.oauth import InstallationStoreOverStorage as Installations
 from bot.storage import Storage
 from bot.storage.installations import OAuthStates
+from bot.storage.pulses import PulseStore
+from bot.storage.purge import Uninstalls
+from bot.storage.workspaces import WorkspaceStore
 
 
 @pytest.fixture
@@ -99,3 +104,87 @@ def test_a_state_is_accepted_once_and_never_when_forged_or_expired(storage):
     with storage.reading():
         assert storage.execute("select count(*) from oauth_states").fetchone()[0] == 1
     assert states.consume(third)
+
+
+# ---- uninstall and purge (m012, bot/storage/purge.py) ----------------------------------------
+
+UNINSTALLED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+PULSE = {
+    "model_id": "m",
+    "cadence": "weekly",
+    "weekday": 0,
+    "hour": 9,
+    "minute": 0,
+    "timezone": "UTC",
+    "next_run_at": "2026-11-02T09:00:00+00:00",
+    "lang": "en",
+}
+
+
+def populate(storage, team: str) -> None:
+    """A workspace with an installation, a setting, a member with an assessment, an answer,
+    an initiative-free result-free history, a DM channel, a home view, a re-check, and a pulse
+    team with a member."""
+    Installations(storage).save(installation(team, f"xoxb-{team}"))
+    WorkspaceStore(storage).set_workspace_setting(team, "lang", "nl")
+    member = f"{team}:U1"
+    user = storage.user("slack", member)
+    storage.create_assessment(user, f"a-{team}", "m")
+    storage.save_answer(f"a-{team}", "q1", "o1")
+    storage.save_dm_channel("slack", member, f"D-{team}")
+    storage.add_recheck(user, "m", "2027-01-01T00:00:00+00:00")
+    pulses = PulseStore(storage)
+    pulses.save_pulse("slack", f"C-{team}", "#team", member, PULSE, "2026-10-01T00:00:00+00:00")
+    pulses.join("slack", f"C-{team}", "#team", f"{team}:U2", "2026-10-01T00:00:00+00:00")
+
+
+def rows_of(storage, team: str) -> dict[str, int]:
+    """How many rows mention the workspace, per table (every table, every text column)."""
+    found = {}
+    for table in ALL_TABLES:
+        rows = storage._rows(f"select * from {table}")
+        hits = [r for r in rows if any(team in str(v) for v in r.values() if v is not None)]
+        if hits:
+            found[table] = len(hits)
+    return found
+
+
+ALL_TABLES = (
+    "users", "conversations", "assessments", "answers", "results", "initiatives", "teams",
+    "team_members", "pulses", "rounds", "round_invites", "recheck_reminders", "dm_channels",
+    "home_views", "slack_installations", "workspace_settings", "workspace_uninstalls",
+)  # fmt: skip
+
+
+def test_an_uninstall_is_due_for_purge_after_the_grace_period_unless_reinstalled(storage):
+    uninstalls = Uninstalls(storage)
+    uninstalls.record_uninstall("T1", UNINSTALLED)
+    uninstalls.record_uninstall("T1", UNINSTALLED + timedelta(days=5))  # the first one counts
+    uninstalls.record_uninstall("T2", UNINSTALLED + timedelta(days=1))
+    grace = timedelta(days=30)
+    assert uninstalls.due_purges(UNINSTALLED + timedelta(days=29), grace) == []
+    assert uninstalls.due_purges(UNINSTALLED + timedelta(days=30), grace) == ["T1"]
+    assert uninstalls.due_purges(UNINSTALLED + timedelta(days=40), grace) == ["T1", "T2"]
+    Installations(storage).save(installation("T1", "xoxb-again"))  # a reinstall
+    assert uninstalls.due_purges(UNINSTALLED + timedelta(days=40), grace) == ["T2"]
+
+
+def test_purging_a_workspace_deletes_its_rows_in_every_table_and_no_other(storage):
+    populate(storage, "TONE")
+    populate(storage, "TTWO")
+    uninstalls = Uninstalls(storage)
+    uninstalls.record_uninstall("TONE", UNINSTALLED)
+    before = rows_of(storage, "TTWO")
+    assert uninstalls.stop_pulses("TONE") == 1
+    assert PulseStore(storage).pulse("slack", "C-TONE").status == "stopped"
+    assert PulseStore(storage).pulse("slack", "C-TTWO").status == "active"
+    counts = uninstalls.purge_workspace("TONE")
+    assert rows_of(storage, "TONE") == {}
+    assert rows_of(storage, "TTWO") == before
+    assert counts == {
+        "answers": 1, "assessments": 1, "dm_channels": 1, "pulses": 1, "recheck_reminders": 1,
+        "slack_installations": 1, "team_members": 1, "teams": 1, "users": 1,
+        "workspace_settings": 1, "workspace_uninstalls": 1,
+    }  # fmt: skip
+    assert not uninstalls.known("TONE") and uninstalls.known("TTWO")
+    assert uninstalls.purge_workspace("TONE") == {}

@@ -63,9 +63,14 @@ class Installations:
         self.connection = connection
 
     def save(self, row: InstallationRow) -> None:
-        """Keep (or replace: a reinstall) the workspace's bot installation."""
+        """Keep (or replace: a reinstall) the workspace's bot installation. An uninstall of the
+        workspace is forgotten: its data is no longer due to be purged (bot/storage/purge.py)."""
         values = tuple(getattr(row, name) for name in _NAMES)
         with self.connection.transaction():
+            if row.team_id:
+                self.connection.execute(
+                    "delete from workspace_uninstalls where team_id = ?", (row.team_id,)
+                )
             self.connection.execute(
                 f"insert into slack_installations ({_COLUMNS}) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

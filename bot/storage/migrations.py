@@ -307,4 +307,13 @@ def m011_workspace_settings(db: Database) -> None:
     )
 
 
+@migrations()
+def m012_workspace_uninstalls(db: Database) -> None:
+    """Slack workspaces that uninstalled the app (or revoked its token), and when: their data
+    is purged once the grace period has passed, unless a reinstall removed the row first."""
+    db["workspace_uninstalls"].create(
+        {"team_id": str, "uninstalled_at": str}, pk="team_id", not_null={"uninstalled_at"}
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
