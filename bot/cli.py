@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bot.errors import UsageError
 from bot.platforms import Platform, platforms
 from bot.settings import Settings, describe, load_settings
+from bot.workspaces import add_workspace_commands
 from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models, load_scan
 from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
@@ -75,6 +76,7 @@ def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentP
     report.add_argument("--lang", choices=LANGUAGES, default="en")
 
     add_db_commands(sub, common)
+    add_workspace_commands(sub, common)
 
     for platform in found.values():
         platform.add_arguments(sub.add_parser(platform.name, parents=[common], help=platform.help))
@@ -114,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.storage.admin import cmd_db
 
             return cmd_db(args, settings.maturity_db)
+        if command == "workspace":
+            from bot.workspaces import cmd_workspace
+
+            return cmd_workspace(args, settings.maturity_db)
         if command == "pulse":
             from bot.pulse.report import cmd_pulse_report
 

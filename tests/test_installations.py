@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
+from bot.cli import main
 from bot.slack.oauth import InstallationStoreOverStorage as Installations
 from bot.storage import Storage
 from bot.storage.installations import OAuthStates
@@ -188,3 +189,17 @@ def test_purging_a_workspace_deletes_its_rows_in_every_table_and_no_other(storag
     }  # fmt: skip
     assert not uninstalls.known("TONE") and uninstalls.known("TTWO")
     assert uninstalls.purge_workspace("TONE") == {}
+
+
+def test_workspace_purge_on_the_command_line_says_what_it_deleted(
+    storage, database_target, capsys, clean_env
+):
+    populate(storage, "TONE")
+    populate(storage, "TTWO")
+    assert main(["workspace", "purge", "TONE", "--db", database_target]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "workspace TONE: deleted"
+    assert "  users: 1" in out and "  slack_installations: 1" in out and "  teams: 1" in out
+    assert rows_of(storage, "TONE") == {} and rows_of(storage, "TTWO")
+    assert main(["workspace", "purge", "TONE", "--db", database_target]) == 2
+    assert capsys.readouterr().out == "workspace TONE: nothing stored, nothing deleted\n"
