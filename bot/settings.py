@@ -27,6 +27,7 @@ MAX_SLACK_PENDING = 100_000
 MAX_TELEGRAM_CONCURRENCY = 1024
 MAX_TELEGRAM_RATE = 1000
 MAX_SCHEDULER_LEASE = 45.0
+MAX_GRACE_DAYS = 3650
 """Seconds: with a try every third of the lease, a dead holder is replaced within 60 s."""
 
 ALLOWED = {
@@ -55,6 +56,7 @@ ALLOWED = {
         f"must be a number of messages a second from 0 (no pacing) to {MAX_TELEGRAM_RATE}"
     ),
     "maturity_log_format": "must be text or json",
+    "maturity_workspace_grace_days": f"must be a whole number of days from 0 to {MAX_GRACE_DAYS}",
     "maturity_worker_name": "must be 1-64 characters of A-Z, a-z, 0-9, _ . : and -",
 }
 """What each checked setting allows, in the words the one-line error uses."""
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     """Comma-separated platform user ids (Slack `U…`) who may start and manage any pulse."""
     maturity_max_body_bytes: int = 1_048_576
     """The largest HTTP request body the Slack and Telegram endpoints read (413 beyond)."""
+    maturity_workspace_grace_days: int = 30
+    """Days an uninstalled Slack workspace's data is kept (a reinstall in time keeps it)."""
     maturity_slack_threads: int = 8
     """Threads that do the work of acknowledged Slack requests (Web API calls, storage)."""
     maturity_slack_max_pending: int = 1000
@@ -141,6 +145,7 @@ class Settings(BaseSettings):
         "maturity_slack_threads",
         "maturity_slack_max_pending",
         "maturity_telegram_concurrency",
+        "maturity_workspace_grace_days",
         mode="before",
     )
     @classmethod
@@ -166,6 +171,13 @@ class Settings(BaseSettings):
     def _body_limit(cls, value: int) -> int:
         if not MIN_BODY_BYTES <= value <= MAX_BODY_BYTES:
             raise ValueError(ALLOWED["maturity_max_body_bytes"])
+        return value
+
+    @field_validator("maturity_workspace_grace_days")
+    @classmethod
+    def _grace_days(cls, value: int) -> int:
+        if not 0 <= value <= MAX_GRACE_DAYS:
+            raise ValueError(ALLOWED["maturity_workspace_grace_days"])
         return value
 
     @field_validator("maturity_slack_threads")

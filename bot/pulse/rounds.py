@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.charts import pulse_png
 from bot.pulse.clock import iso, local_time, parse_iso, schedule_of
 from bot.storage.pulses import ClosableRound, Invitation, PulseRow, PulseStore
+from bot.storage.purge import Uninstalls
 from flows.events import Event, Kind, payload_model
 from flows.i18n import t
 from flows.pulse import PULSE_SUFFIX, aggregate, next_run, pulse_chart, report_text
@@ -61,6 +62,18 @@ class RoundLifecycle:
             await self._remind(messenger, now)
             await self.close_rounds(messenger, now)
             await self._rechecks(messenger, now)
+            await asyncio.to_thread(self.purge_uninstalled, now)
+
+    def purge_uninstalled(self, now: datetime) -> list[str]:
+        """Delete the data of workspaces uninstalled longer than the grace period ago (the
+        scheduler's holder ticks, so one process does it); the workspaces purged."""
+        uninstalls = Uninstalls(self.service.storage)
+        grace = timedelta(days=self.settings.workspace_grace_days)
+        due = uninstalls.due_purges(now, grace)
+        for team_id in due:
+            counts = uninstalls.purge_workspace(team_id)
+            log.info("purged uninstalled workspace %s: %s", team_id, counts)
+        return due
 
     # ---- opening and inviting ------------------------------------------------------------
     async def _open(self, messenger: TeamMessenger, pulse: PulseRow, now: datetime) -> None:

@@ -99,6 +99,8 @@ class PulseSettings:
     that died between claiming and delivering it leaves the claim behind)."""
     scheduler_lease_seconds: float = LEASE_SECONDS
     """How long the lease that makes one process the scheduler lasts unrenewed (scheduler.py)."""
+    workspace_grace_days: int = 30
+    """Days an uninstalled Slack workspace's data is kept before the tick purges it."""
 
     def __post_init__(self) -> None:
         if self.min_responses < MIN_RESPONSES_FLOOR:
@@ -278,4 +280,5 @@ def pulse_settings(settings) -> PulseSettings:
         timezone=settings.maturity_timezone,
         lease_seconds=settings.maturity_pulse_lease_seconds,
         scheduler_lease_seconds=settings.maturity_pulse_scheduler_lease_seconds,
+        workspace_grace_days=settings.maturity_workspace_grace_days,
     )

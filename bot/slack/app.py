@@ -361,6 +361,21 @@ def build_app(
     def on_home_opened(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         channel.on_home_opened(body, event, api_for(context))
 
+    if oauth is not None:
+        from bot.slack.oauth import Uninstaller
+
+        uninstall = Uninstaller(service.storage, oauth.installation_store)
+        if pulse is not None:  # the pulse's clock: the one its purge goes by
+            uninstall.clock = pulse.pulse.clock
+
+        @app.event("app_uninstalled")
+        def on_app_uninstalled(context: BoltContext) -> None:
+            uninstall.app_uninstalled(context.enterprise_id, context.team_id)
+
+        @app.event("tokens_revoked")
+        def on_tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
+            uninstall.tokens_revoked(event, context.enterprise_id, context.team_id)
+
     return app
 
 

@@ -14,6 +14,7 @@ for no user scopes, so a user's installation is the workspace's bot installation
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.slack.platform import REDIRECT_PATH
 from bot.storage import Storage
 from bot.storage.installations import InstallationRow, Installations, OAuthStates, key
+from bot.storage.purge import Uninstalls
 
 log = logging.getLogger("bot.slack.oauth")
 
@@ -107,6 +109,42 @@ class InstallationStoreOverStorage(InstallationStore):
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.table.delete(enterprise_id, team_id)
+
+
+class Uninstaller:
+    """`app_uninstalled` and `tokens_revoked` (bot tokens): the token is deleted at once (Slack
+    no longer honours it), the workspace's pulses stop, and its data is kept for the grace
+    period (MATURITY_WORKSPACE_GRACE_DAYS; the pulse tick purges it after), so a reinstall in
+    time loses nothing. `clock` is the pulse's, so an uninstall and its purge use one time."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        installations: InstallationStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.uninstalls = Uninstalls(storage)
+        self.installations = installations
+        self.clock = clock
+
+    def app_uninstalled(self, enterprise_id: str | None, team_id: str | None) -> None:
+        self.installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        self._uninstalled(team_id)
+
+    def tokens_revoked(
+        self, event: dict[str, Any], enterprise_id: str | None, team_id: str | None
+    ) -> None:
+        """Only the bot's token matters: we hold no user tokens."""
+        if event.get("tokens", {}).get("bot"):
+            self.installations.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            self._uninstalled(team_id)
+
+    def _uninstalled(self, team_id: str | None) -> None:
+        if not team_id:  # an org-wide uninstall names no workspace; its data stays
+            return
+        self.uninstalls.record_uninstall(team_id, self.clock())
+        stopped = self.uninstalls.stop_pulses(team_id)
+        log.info("uninstalled from workspace %s; %d pulse(s) stopped", team_id, stopped)
 
 
 def _bot_fields(row: InstallationRow) -> dict[str, Any]:
