@@ -27,8 +27,8 @@ MAX_SLACK_PENDING = 100_000
 MAX_TELEGRAM_CONCURRENCY = 1024
 MAX_TELEGRAM_RATE = 1000
 MAX_SCHEDULER_LEASE = 45.0
-MAX_GRACE_DAYS = 3650
 """Seconds: with a try every third of the lease, a dead holder is replaced within 60 s."""
+MAX_GRACE_DAYS = 3650
 
 ALLOWED = {
     "maturity_lang": f"must be one of {', '.join(LANGUAGES)}",
