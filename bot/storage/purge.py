@@ -141,6 +141,10 @@ class Uninstalls:
             ):
                 run(table, f"delete from {table} where channel = ? and {column} like ? "
                     "escape '\\'", (SLACK, like))  # fmt: skip
+            run("workspace_settings", "delete from workspace_settings where workspace = ?",
+                (team_id,))  # fmt: skip
+            run("slack_installations", "delete from slack_installations where team_id = ?",
+                (team_id,))  # fmt: skip
             users = self.storage._rows(
                 "select id, channel, external_id, lang from users "
                 "where channel = ? and external_id like ? escape '\\'",
@@ -150,12 +154,8 @@ class Uninstalls:
             for row in users:
                 for table, sql in _BY_USER.items():
                     counts[table] = counts.get(table, 0) + self.storage._one(sql, (row["id"],))[0]
-                self.storage.forget_user(User(**row))
+                self.storage.forget_user(User(**row))  # what /forget deletes, whatever it grows
             counts["users"] = len(users)
-            run("workspace_settings", "delete from workspace_settings where workspace = ?",
-                (team_id,))  # fmt: skip
-            run("slack_installations", "delete from slack_installations where team_id = ?",
-                (team_id,))  # fmt: skip
             run("workspace_uninstalls", "delete from workspace_uninstalls where team_id = ?",
                 (team_id,))  # fmt: skip
         return {table: count for table, count in counts.items() if count}
