@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -103,7 +102,7 @@ class AssessmentService:
         """The reply when a user's event could not be stored, in their language: that is read,
         never written, and a read that fails too falls back to the platform's locale."""
         user = None
-        with suppress(sqlite3.Error, StorageError), self.storage.reading():
+        with suppress(StorageError), self.storage.reading():
             user = self.storage.find_user(channel, external_id)
         if user is None:
             user = User(0, channel, external_id, normalise_language(lang_hint))

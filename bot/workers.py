@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # being a worker needs (json, socket, tempfile, logging, uvicorn) is imported there.
 
 MAX_WORKERS = 32
-"""More processes than cores adds no throughput, and each worker may hold 16 PostgreSQL
+"""More processes than cores adds no throughput, and each worker may hold 24 PostgreSQL
 connections (bot/storage/postgres.py): 32 of them already need the server's max_connections
 raised. A larger number is a typo."""
 WORKER_ARGS = "MATURITY_WORKER_ARGS"

@@ -37,6 +37,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from bot.service import AssessmentService
 from bot.slack.events import CHANNEL, external_id
 from bot.slack.texts import st
+from bot.storage import StorageError
 from flows.i18n import normalise_language
 
 NOTICE_BACKLOG = 100
@@ -179,7 +180,7 @@ class AckFirst:
         the bot is busy)."""
         try:
             stored = self.service.language(CHANNEL, external_id(sender.team_id, sender.user_id))
-        except Exception:  # the database is what is overloaded: still say something
+        except StorageError:  # the database is what is overloaded: still say something
             stored = None
         return normalise_language(stored)
 

@@ -25,7 +25,6 @@ import asyncio
 import json
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ class SignedRequests:
             return self.storage.first_signed_request(
                 signature, stamp, oldest=int(self.clock()) - 2 * REPLAY_WINDOW
             )
-        except (StorageError, sqlite3.Error) as exc:
+        except StorageError as exc:
             log.warning("could not record a request for replay protection: %s", type(exc).__name__)
             return True
 

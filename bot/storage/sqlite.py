@@ -155,9 +155,19 @@ class SQLiteBackend:
     @contextmanager
     def reading(self) -> Iterator[Database]:
         """Reads from other threads wait for a running write: one connection is shared, and
-        without the lock a reader could see another thread's uncommitted rows."""
+        without the lock a reader could see another thread's uncommitted rows. A failure of
+        the disk or the file becomes StorageError, as in `transaction`; a bug is raised as it
+        is."""
         with self._lock:
-            yield self.db
+            try:
+                yield self.db
+            except sqlite3.DatabaseError as exc:
+                from bot.storage.checks import write_failure
+
+                reason = write_failure(exc)
+                if reason is None:
+                    raise
+                raise StorageError(f"cannot read the database {self.path}: {reason}") from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[Database]:
