@@ -222,6 +222,9 @@ class SlackChannel:
         set one, else their Slack locale (users.info); None for a stored user."""
         if self.service.language(CHANNEL, who) is not None:
             return None
+        return self._new_member_language(client, who, user_id)
+
+    def _new_member_language(self, client: WebClient, who: str, user_id: str) -> str | None:
         chosen = self.workspaces.lang(SlackMember.parse(who).team)
         if chosen is not None:
             return chosen
@@ -235,7 +238,7 @@ class SlackChannel:
     def lang_for(self, client: WebClient, team_id: str, user_id: str) -> str:
         who = external_id(team_id, user_id)
         stored = self.service.language(CHANNEL, who)
-        return stored or normalise_language(self.first_contact_language(client, who, user_id))
+        return stored or normalise_language(self._new_member_language(client, who, user_id))
 
     def open_dm(self, client: WebClient, user_id: str) -> str | None:
         """The bot's DM with the user (the App Home messages tab), where assessments run."""
