@@ -70,7 +70,9 @@ class Hosted:
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
         return location, query["state"]
 
-    def finish_install(self, state: str, code: str, cookie: str | None = None) -> httpx.Response:
+    def finish_install(
+        self, state: str, code: str, cookie: str | None = None, language: str = ""
+    ) -> httpx.Response:
         """Slack sends the browser back with the code and the state. (The cookie is `Secure`,
         so httpx keeps it off plain http: the browser's cookie is sent as a header here.)"""
         if cookie is None:
@@ -78,7 +80,7 @@ class Hosted:
         return self.browser.get(
             REDIRECT_PATH,
             params={"code": code, "state": state},
-            headers={"Cookie": f"{COOKIE}={cookie}"},
+            headers={"Cookie": f"{COOKIE}={cookie}", "Accept-Language": language},
         )
 
     def install(self, team: str) -> str:
@@ -171,6 +173,7 @@ def test_add_to_slack_stores_the_workspace_token(hosted, fake, caplog):
     assert (row.bot_user_id, row.bot_id, row.installer_user_id) == ("UBOTT1", "BT1", "U9")
     assert row.bot_scopes == "chat:write,commands,im:history,users:read"
     assert fake.token_of("T1") not in answer.text
+    assert st("install_done", "en") in answer.text  # the browser asked for no language
     assert hosted.send.command("help", "U9", team="T1").status_code == 200
     fake.wait_for("chat.postMessage", lambda c: c.team == "T1")
     assert "oauth.v2.access" in caplog.text  # the Web API calls were logged, without secrets
@@ -179,8 +182,11 @@ def test_add_to_slack_stores_the_workspace_token(hosted, fake, caplog):
 
 def test_a_forged_or_reused_state_is_refused(hosted, fake):
     # a state we never issued, even with a matching cookie: refused by our state store
-    forged = hosted.finish_install("forged", fake.oauth_code("T1"), cookie="forged")
+    forged = hosted.finish_install(
+        "forged", fake.oauth_code("T1"), cookie="forged", language="nl-NL,nl;q=0.9,en;q=0.8"
+    )
     assert forged.status_code != 200
+    assert st("install_failed", "nl") in forged.text  # in the browser's language
     assert fake.calls_to("oauth.v2.access") == []  # refused before the code is exchanged
 
     _, state = hosted.start_install()
@@ -322,3 +328,11 @@ def test_a_busy_notice_reaches_its_workspace_with_that_workspaces_token(fake, tm
         assert fake.wrong_workspace == []
     finally:
         hosted.stack.close()
+
+
+def test_the_installed_page_speaks_the_browsers_language(hosted, fake):
+    _, state = hosted.start_install()
+    answer = hosted.finish_install(state, fake.oauth_code("T1"), language="nl-BE,en;q=0.5")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert st("install_done", "nl") in answer.text and '<html lang="nl">' in answer.text

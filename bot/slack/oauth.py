@@ -13,20 +13,25 @@ for no user scopes, so a user's installation is the workspace's bot installation
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
 from bot.slack.platform import REDIRECT_PATH
+from bot.slack.texts import st
 from bot.storage import Storage
 from bot.storage.installations import InstallationRow, Installations, OAuthStates, key
 from bot.storage.purge import Uninstalls
+from flows.i18n import normalise_language
 
 log = logging.getLogger("bot.slack.oauth")
 
@@ -214,5 +219,30 @@ def oauth_settings(
         installation_store=InstallationStoreOverStorage(storage),
         installation_store_bot_only=True,
         state_store=StateStoreOverStorage(states or OAuthStates(storage)),
+        callback_options=CallbackOptions(success=_installed, failure=_not_installed),
         **extra,
+    )
+
+
+# ---- the page the installing admin's browser ends on -------------------------------------------
+def _installed(args: SuccessArgs) -> BoltResponse:
+    return _page(args.request, "install_done", 200)
+
+
+def _not_installed(args: FailureArgs) -> BoltResponse:
+    log.warning("an installation did not complete: %s", args.reason)
+    return _page(args.request, "install_failed", args.suggested_status_code)
+
+
+def _page(request: BoltRequest, key: str, status: int) -> BoltResponse:
+    """Bolt's own pages are English only: ours speak the browser's language (nl or en)."""
+    accepted = (request.headers.get("accept-language") or [""])[0]
+    lang = normalise_language(accepted.split(",", 1)[0])
+    title, text = html.escape(st("install_title", lang)), html.escape(st(key, lang))
+    body = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+    )
+    return BoltResponse(
+        status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"}
     )

@@ -176,6 +176,19 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "settings_name_min_responses": {"nl": "K", "en": "K"},
     "settings_name_timezone": {"nl": "de tijdzone", "en": "the time zone"},
+    "install_title": {"nl": "Maturity Bot", "en": "Maturity Bot"},
+    "install_done": {
+        "nl": "Maturity Bot is aan je Slack-werkruimte toegevoegd. Open de app onder Apps in "
+        "Slack, of typ /maturity in een kanaal, om te beginnen.",
+        "en": "Maturity Bot has been added to your Slack workspace. Open the app under Apps in "
+        "Slack, or type /maturity in a channel, to begin.",
+    },
+    "install_failed": {
+        "nl": "Het toevoegen aan Slack is niet gelukt: de aanvraag was verlopen, al gebruikt of "
+        "niet van deze browser, of Slack weigerde hem. Begin opnieuw via de installatielink.",
+        "en": "Adding the app to Slack did not work: the request had expired, was used before "
+        "or came from another browser, or Slack refused it. Start again from the install link.",
+    },
 }
 
 
