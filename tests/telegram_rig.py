@@ -13,7 +13,10 @@ returns when everything it sent has arrived.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +36,32 @@ from bot.telegram.app import (
 )
 from bot.telegram.pulse import TelegramPulse
 from tests.fake_telegram import TOKEN, FakeTelegram, Msg, TgUser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_command(
+    fake: FakeTelegram, cwd: Path, *args: str, db: Path | None = None, **settings: str
+) -> subprocess.Popen:
+    """The real `maturity-bot telegram [args]` against `fake`, as a subprocess in `cwd` with
+    only the settings given here (none from the developer's environment): its database is `db`
+    (default `cwd/bot.db`); stdout and stderr are pipes of text."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake.base_url,
+        MATURITY_DB=str(db or cwd / "bot.db"),
+        PYTHONPATH=str(ROOT),
+        **settings,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "telegram", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def is_question(message: Msg) -> bool:

@@ -5,10 +5,8 @@ other users' updates are handled beside them. (How fast: bench/load_telegram.py.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from bot.settings import Settings
 from bot.telegram.app import CONCURRENCY
 from flows.i18n import t
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
-from tests.telegram_rig import Rig
+from tests.telegram_rig import Rig, start_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,22 +73,8 @@ def test_the_limits_themselves_are_accepted(clean_env):
 def test_the_command_handles_as_many_updates_at_once_as_set(tmp_path, fake):
     """The real `maturity-bot telegram` with MATURITY_TELEGRAM_CONCURRENCY=3 (and its own pacing
     off, MATURITY_TELEGRAM_RATE=0): it says so when it starts polling, and answers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=fake.base_url,
-        MATURITY_DB=str(tmp_path / "bot.db"),
-        MATURITY_TELEGRAM_CONCURRENCY="3",
-        MATURITY_TELEGRAM_RATE="0",
-        PYTHONPATH=str(ROOT),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "telegram"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_command(
+        fake, tmp_path, MATURITY_TELEGRAM_CONCURRENCY="3", MATURITY_TELEGRAM_RATE="0"
     )
     try:
         fake.wait_for("getUpdates", timeout=30, status=None)

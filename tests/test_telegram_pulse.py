@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from tests.fake_telegram import (
     TgChat,
     TgUser,
 )
-from tests.telegram_rig import Rig, free_port, is_question, wait_until
+from tests.telegram_rig import Rig, free_port, is_question, start_command, wait_until
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 DUE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Amsterdam
@@ -485,22 +484,8 @@ def test_the_command_runs_a_round_that_fell_due_and_stops_cleanly(fake, tmp_path
     join(seeding, fake, member, button)
     seeding.stop()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=fake.base_url,
-        MATURITY_DB=str(db),
-        PYTHONPATH=str(ROOT),
-    )
     mark = fake.mark()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "telegram"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_command(fake, tmp_path, db=db)
     try:
         invite = fake.wait_message(
             member.id,

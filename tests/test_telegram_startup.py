@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from bot.cli import main
 from flows.i18n import t
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
+from tests.telegram_rig import start_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,21 +104,7 @@ def test_a_refused_token_stops_without_printing_it(tg_env, capsys, tmp_path, fak
 def test_the_command_runs_an_assessment_against_a_bot_api_server(tmp_path, fake, models):
     """The acceptance check: /start, then the first button every time, gives the first phase
     of the first model; SIGTERM stops the bot cleanly; the token is never logged."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=fake.base_url,
-        MATURITY_DB=str(tmp_path / "bot.db"),
-        PYTHONPATH=str(ROOT),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "telegram"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_command(fake, tmp_path)
     try:
         fake.wait_for("getUpdates", timeout=30, status=None)
         user = TgUser(3001)
@@ -177,22 +163,15 @@ def test_the_command_in_webhook_mode_serves_updates_and_refuses_bodies_that_are_
     port = free_port()
     secret = "hook-secret_" + "7" * 20
     url = f"http://127.0.0.1:{port}/tg/hook"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=fake.base_url,
+    process = start_command(
+        fake,
+        tmp_path,
+        "--webhook",
+        url,
+        "--port",
+        str(port),
         TELEGRAM_WEBHOOK_SECRET=secret,
-        MATURITY_DB=str(tmp_path / "bot.db"),
         MATURITY_MAX_BODY_BYTES="4096",
-        PYTHONPATH=str(ROOT),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "telegram", "--webhook", url, "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         fake.wait_for("setWebhook", timeout=30)

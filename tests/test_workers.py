@@ -381,24 +381,10 @@ def test_slack_workers_2_share_one_port_on_sqlite(fake, tmp_path, models):
 
 
 def telegram_command(fake, tmp_path: Path, port: int, *args: str) -> subprocess.Popen[str]:
-    from tests.fake_telegram import TOKEN
+    from tests.telegram_rig import start_command
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATURITY_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=fake.base_url,
-        MATURITY_DB=str(tmp_path / "bot.db"),
-        PYTHONPATH=str(ROOT),
-    )
     url = f"http://127.0.0.1:{port}/tg/hook"
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "telegram", "--webhook", url, "--port", str(port), *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_command(fake, tmp_path, "--webhook", url, "--port", str(port), *args)
 
 
 def test_telegram_webhook_workers_2_share_one_port_and_one_secret(tmp_path):
