@@ -133,6 +133,27 @@ MAX_HELD_BACK = 5
 """Enough to act on; a result that lists every low answer reads as a reprimand."""
 
 
+def held_back_lines(model: MaturityModel, result: StoredResult, lang: str) -> list[str]:
+    """The "question: answer" lines of the answers that hold the result back, lowest first, at most
+    MAX_HELD_BACK: shared by the result cards and the board report."""
+    lines = []
+    for question_id, option_id in result.held_back[:MAX_HELD_BACK]:
+        question = model.question(question_id)
+        option = (
+            next((o for o in question.options if o.id == option_id), None) if question else None
+        )
+        if question and option:
+            lines.append(
+                t(
+                    "result_held_back_line",
+                    lang,
+                    question=question.text.get(lang),
+                    answer=option.label.get(lang),
+                )
+            )
+    return lines
+
+
 def result_card(
     model: MaturityModel,
     result: StoredResult,
@@ -203,21 +224,7 @@ def result_card(
         explanation.append(t("result_skipped", lang, count=result.skipped))
 
     sections: list[Section] = []
-    held_lines = []
-    for question_id, option_id in result.held_back[:MAX_HELD_BACK]:
-        question = model.question(question_id)
-        option = (
-            next((o for o in question.options if o.id == option_id), None) if question else None
-        )
-        if question and option:
-            held_lines.append(
-                t(
-                    "result_held_back_line",
-                    lang,
-                    question=question.text.get(lang),
-                    answer=option.label.get(lang),
-                )
-            )
+    held_lines = held_back_lines(model, result, lang)
     if held_lines:
         if uneven:
             held_header = t(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flows.i18n import t
 from flows.model_schema import COMPLETE, MaturityModel
 from flows.replies import ResultCard, Section
-from flows.results import MAX_HELD_BACK, StoredResult, phase_name
+from flows.results import StoredResult, held_back_lines, phase_name
 
 
 def step_card(
@@ -49,19 +49,7 @@ def step_card(
                     ),
                 )
             )
-        open_lines = []
-        for question_id, option_id in result.held_back[:MAX_HELD_BACK]:
-            question = model.question(question_id)
-            option = next((o for o in question.options if o.id == option_id), None)
-            if option is not None:
-                open_lines.append(
-                    t(
-                        "result_held_back_line",
-                        lang,
-                        question=question.text.get(lang),
-                        answer=option.label.get(lang),
-                    )
-                )
+        open_lines = held_back_lines(model, result, lang)
         if open_lines:
             sections.append(Section(t("result_open_header", lang), tuple(open_lines)))
         sections.append(
