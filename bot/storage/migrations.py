@@ -316,4 +316,33 @@ def m012_workspace_uninstalls(db: Database) -> None:
     )
 
 
+@migrations()
+def m013_web_sessions(db: Database) -> None:
+    """The dashboard's sign-in links and sessions (bot/storage/web_sessions.py): each stored only
+    as the SHA-256 of its secret, with whom it is for (as the chat knew them at sign-in) and
+    when it expires; a link also when it was used (it is good once)."""
+    who = {
+        "channel": str,
+        "external_id": str,
+        "lang": str,
+        "workspace": str,
+        "workspace_admin": int,
+        "admin_of_groups": str,
+    }
+    db["web_links"].create(
+        {"token_hash": str, **who, "created_at": str, "expires_at": str, "used_at": str},
+        pk="token_hash",
+        not_null={"channel", "external_id", "lang", "workspace_admin", "created_at", "expires_at"},
+    )
+    db["web_links"].create_index(["expires_at"])
+    db["web_links"].create_index(["channel", "external_id"])
+    db["web_sessions"].create(
+        {"id_hash": str, **who, "csrf_secret": str, "created_at": str, "expires_at": str},
+        pk="id_hash",
+        not_null={"channel", "external_id", "lang", "workspace_admin", "csrf_secret"},
+    )
+    db["web_sessions"].create_index(["expires_at"])
+    db["web_sessions"].create_index(["channel", "external_id"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)

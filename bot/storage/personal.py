@@ -39,6 +39,8 @@ class PersonalData(Connection):
             ("delete from recheck_reminders where external_id = ? and channel = ?", key),
             ("delete from dm_channels where member = ? and channel = ?", key),
             ("delete from home_views where member = ? and channel = ?", key),
+            ("delete from web_links where external_id = ? and channel = ?", key),
+            ("delete from web_sessions where external_id = ? and channel = ?", key),
             ("delete from assessments where user_id = ?", mine),
             ("delete from conversations where user_id = ?", mine),
             ("delete from users where id = ?", mine),
