@@ -13,29 +13,34 @@ from flows.replies import ChartSpec, MatrixChart
 def radar_png(spec: ChartSpec) -> bytes:
     from matplotlib.figure import Figure
 
-    count = len(spec.labels)
-    angles = [2 * math.pi * i / count for i in range(count)]
-    values = list(spec.values)
-    top = len(spec.level_names)
     fig = Figure(figsize=(6, 6), dpi=100)
     try:
-        ax = fig.add_subplot(projection="polar")
-        ax.set_theta_offset(math.pi / 2)
-        ax.set_theta_direction(-1)
-        ax.plot([*angles, angles[0]], [*values, values[0]], color="#1f6feb", linewidth=2)
-        ax.fill([*angles, angles[0]], [*values, values[0]], color="#1f6feb", alpha=0.25)
-        ax.set_xticks(angles)
-        ax.set_xticklabels([_wrap(label) for label in spec.labels], fontsize=9)
-        ax.tick_params(axis="x", pad=14)
-        ax.set_ylim(0, top)
-        ax.set_yticks(range(1, top + 1))
-        ax.set_yticklabels(spec.level_names, fontsize=8, color="#555555")
-        ax.set_title(spec.title, pad=24, fontsize=12)
+        draw_radar(fig, spec)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
     finally:
         fig.clear()
     return buffer.getvalue()
+
+
+def draw_radar(fig, spec: ChartSpec) -> None:
+    """The radar on `fig`, whatever it is saved as (PNG for the chat, SVG for the web pages)."""
+    count = len(spec.labels)
+    angles = [2 * math.pi * i / count for i in range(count)]
+    values = list(spec.values)
+    top = len(spec.level_names)
+    ax = fig.add_subplot(projection="polar")
+    ax.set_theta_offset(math.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.plot([*angles, angles[0]], [*values, values[0]], color="#1f6feb", linewidth=2)
+    ax.fill([*angles, angles[0]], [*values, values[0]], color="#1f6feb", alpha=0.25)
+    ax.set_xticks(angles)
+    ax.set_xticklabels([_wrap(label) for label in spec.labels], fontsize=9)
+    ax.tick_params(axis="x", pad=14)
+    ax.set_ylim(0, top)
+    ax.set_yticks(range(1, top + 1))
+    ax.set_yticklabels(spec.level_names, fontsize=8, color="#555555")
+    ax.set_title(spec.title, pad=24, fontsize=12)
 
 
 def matrix_png(spec: MatrixChart) -> bytes:
@@ -120,6 +125,11 @@ def save_png(data: bytes, directory: Path, name: str) -> Path:
     path = directory / name
     path.write_bytes(data)
     return path
+
+
+def wrap(label: str, width: int = 16) -> str:
+    """A label broken into lines of about `width` characters (for ticks and legends)."""
+    return _wrap(label, width)
 
 
 def _wrap(label: str, width: int = 16) -> str:
