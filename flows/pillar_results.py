@@ -32,7 +32,23 @@ def pillar_profile(
     lang: str,
 ) -> str:
     """The profile in words: which pillars hold the organisation back at level `index`, and
-    how many levels higher the others are (grouped by level, lowest first)."""
+    how many levels higher the others are (grouped by level, lowest first), with the advice
+    that the card's steps are for those pillars."""
+    sentence = profile_sentence(model, levels, lagging, index, lang)
+    advice = t(
+        "result_profile_advice_many" if len(lagging) > 1 else "result_profile_advice_one", lang
+    )
+    return f"{sentence} {advice}"
+
+
+def profile_sentence(
+    model: MaturityModel,
+    levels: Mapping[str, int],
+    lagging: Sequence[Pillar],
+    index: int,
+    lang: str,
+) -> str:
+    """The profile's sentence alone (the board report puts its advice in a later section)."""
     phases = model.phases
     higher = sorted({level for level in levels.values() if level > index})
     groups = []
@@ -51,16 +67,13 @@ def pillar_profile(
                 level=phases[level].name.get(lang),
             )
         )
-    many = len(lagging) > 1
-    sentence = t(
-        "result_profile_lagging_many" if many else "result_profile_lagging_one",
+    return t(
+        "result_profile_lagging_many" if len(lagging) > 1 else "result_profile_lagging_one",
         lang,
         pillars=join_words([p.name.get(lang) for p in lagging], lang),
         level=phases[index].name.get(lang),
         others=join_words(groups, lang),
     )
-    advice = t("result_profile_advice_many" if many else "result_profile_advice_one", lang)
-    return f"{sentence} {advice}"
 
 
 def level_count(count: int, lang: str) -> str:
