@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.charts import pulse_png
@@ -17,6 +18,7 @@ from bot.platforms import platform_names
 from bot.pulse.service import PulseService, TeamReport, report_json
 from bot.service import AssessmentService
 from bot.storage.pulses import TREND_ROUNDS
+from flows.model_schema import MaturityModel
 from flows.pulse import phase_label, pulse_chart, report_text
 
 
@@ -38,6 +40,64 @@ def team_reports(
     raise NoSuchTeam(team)
 
 
+CSV_HEADER = (
+    "round",
+    "closed_at",
+    "model_id",
+    "invited",
+    "answered",
+    "withheld",
+    "median_phase",
+    "distribution",
+    "pillar_averages",
+)
+
+
+def json_rows(reports: Sequence[TeamReport]) -> list[dict]:
+    """The rounds as the JSON export gives them (also the dashboard's): aggregates only."""
+    return [
+        {
+            "round": r.round_id,
+            "closed_at": r.closed_at,
+            "model_id": r.model_id,
+            **report_json(r.report),
+        }
+        for r in reports
+    ]
+
+
+def csv_rows(
+    models: Mapping[str, MaturityModel], reports: Sequence[TeamReport], lang: str
+) -> list[list]:
+    """The rounds as the CSV export gives them, header first; phases named in `lang`. A
+    withheld round has its counts and empty figures."""
+    rows: list[list] = [list(CSV_HEADER)]
+    for r in reports:
+        model = models[r.model_id]
+        report = r.report
+        median = (
+            "" if report.median_index is None else phase_label(model, report.median_index, lang)
+        )
+        distribution = ";".join(
+            f"{phase_label(model, i, lang)}={n}" for i, n in enumerate(report.distribution)
+        )
+        pillars = ";".join(f"{p}={v}" for p, v in report.pillar_averages)
+        rows.append(
+            [
+                r.round_id,
+                r.closed_at,
+                r.model_id,
+                report.invited,
+                report.answered,
+                report.withheld,
+                median,
+                distribution,
+                pillars,
+            ]
+        )
+    return rows
+
+
 def cmd_pulse_report(service: AssessmentService, args: argparse.Namespace) -> int:
     from bot.errors import UsageError
 
@@ -48,54 +108,9 @@ def cmd_pulse_report(service: AssessmentService, args: argparse.Namespace) -> in
         raise UsageError(f"no closed pulse rounds for team '{args.team}'") from exc
     lang = args.lang
     if args.format == "json":
-        rows = [
-            {
-                "round": r.round_id,
-                "closed_at": r.closed_at,
-                "model_id": r.model_id,
-                **report_json(r.report),
-            }
-            for r in reports
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(json_rows(reports), ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(
-            [
-                "round",
-                "closed_at",
-                "model_id",
-                "invited",
-                "answered",
-                "withheld",
-                "median_phase",
-                "distribution",
-                "pillar_averages",
-            ]
-        )
-        for r in reports:
-            model = service.models[r.model_id]
-            report = r.report
-            median = (
-                "" if report.median_index is None else phase_label(model, report.median_index, lang)
-            )
-            distribution = ";".join(
-                f"{phase_label(model, i, lang)}={n}" for i, n in enumerate(report.distribution)
-            )
-            pillars = ";".join(f"{p}={v}" for p, v in report.pillar_averages)
-            writer.writerow(
-                [
-                    r.round_id,
-                    r.closed_at,
-                    r.model_id,
-                    report.invited,
-                    report.answered,
-                    report.withheld,
-                    median,
-                    distribution,
-                    pillars,
-                ]
-            )
+        csv.writer(sys.stdout).writerows(csv_rows(service.models, reports, lang))
     elif args.format == "png":
         shown = [r for r in reports if not r.report.withheld]
         if not shown:
