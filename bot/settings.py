@@ -58,6 +58,11 @@ ALLOWED = {
     "maturity_log_format": "must be text or json",
     "maturity_workspace_grace_days": f"must be a whole number of days from 0 to {MAX_GRACE_DAYS}",
     "maturity_worker_name": "must be 1-64 characters of A-Z, a-z, 0-9, _ . : and -",
+    "maturity_web_url": (
+        "must be the dashboard's public base URL, http:// or https:// and a host, without a "
+        "path, query or fragment (e.g. https://maturity.example.org)"
+    ),
+    "maturity_web_session_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
 }
 """What each checked setting allows, in the words the one-line error uses."""
 
@@ -105,6 +110,11 @@ class Settings(BaseSettings):
     """Log lines as text (for a terminal) or json (one object a line, for a log collector)."""
     maturity_worker_name: str | None = None
     """This process's name in /metrics and JSON logs (default: its process id)."""
+    maturity_web_url: str | None = None
+    """The dashboard's public base URL (bot/web): sign-in links are built from it, and its
+    cookie is Secure when it is https. Unset: the chat says the dashboard is not set up."""
+    maturity_web_session_hours: float = 8
+    """How long a dashboard sign-in lasts before the person asks the bot for a new link."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -228,6 +238,41 @@ class Settings(BaseSettings):
         if not isinstance(value, str) or not WORKER_NAME.fullmatch(value.strip()):
             raise ValueError(ALLOWED["maturity_worker_name"])
         return value.strip()
+
+    @field_validator("maturity_web_url", mode="before")
+    @classmethod
+    def _web_url(cls, value: Any) -> str | None:
+        """Checked at start-up: a link built from a bad base reaches nobody, and the person
+        would only find out by clicking it."""
+        from urllib.parse import urlsplit
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError(ALLOWED["maturity_web_url"])
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError(ALLOWED["maturity_web_url"]) from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+        ):
+            raise ValueError(ALLOWED["maturity_web_url"])
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("maturity_web_session_hours")
+    @classmethod
+    def _session_hours(cls, value: float) -> float:
+        if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
+            raise ValueError(ALLOWED["maturity_web_session_hours"])
+        return value
 
     @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
     @classmethod

@@ -1,0 +1,44 @@
+"""CSRF: every form carries the session's token (templating.py puts `csrf_token` in every
+template) and every POST handler calls `check_csrf(request, form)` before it changes anything.
+
+The token is the session's own random secret (synchronizer token): a page of another site can
+make the browser send our cookie (SameSite=Lax does not cover every case, e.g. a top-level
+POST within two minutes of sign-in in some browsers), but it cannot read the token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from bot.web.viewer import current_session
+
+FIELD = "csrf_token"
+MAX_FORM_BYTES = 64 * 1024
+
+
+class CsrfRefused(Exception):
+    """A POST without the session's token: app.py answers with the 403 page."""
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body as a dict (the last value of a repeated field);
+    without python-multipart, which the dashboard's forms do not need."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise CsrfRefused
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise CsrfRefused from None
+
+
+def check_csrf(request: Request, form: Mapping[str, str]) -> None:
+    """Raise CsrfRefused (a 403 page in the viewer's language) unless `form` carries this
+    session's token; SignInRequired when there is no session at all."""
+    session = current_session(request)
+    given = form.get(FIELD) or ""
+    if not given or not hmac.compare_digest(given.encode(), session.csrf_token.encode()):
+        raise CsrfRefused

@@ -1,0 +1,184 @@
+"""The words of the dashboard's pages (My results, Team, Organisation), Dutch first (the source
+language) and English. The shared frame's words (navigation, sign-in) are bot/web/texts.py's."""
+
+from __future__ import annotations
+
+PAGE_TEXTS: dict[str, dict[str, str]] = {
+    # ---- My results ----------------------------------------------------------------------
+    "my_title": {"nl": "Mijn resultaten", "en": "My results"},
+    "my_intro": {
+        "nl": "Al je afgeronde metingen, de nieuwste bovenaan, met wat er veranderde sinds de "
+        "vorige meting met hetzelfde model.",
+        "en": "All your finished assessments, newest first, with what changed since the previous "
+        "one of the same model.",
+    },
+    "my_none": {
+        "nl": "Je hebt nog geen meting afgerond. Begin er een in de chat met de bot.",
+        "en": "You have not finished an assessment yet. Start one in the chat with the bot.",
+    },
+    "my_table_caption": {"nl": "Je metingen", "en": "Your assessments"},
+    "th_date": {"nl": "Datum", "en": "Date"},
+    "th_model": {"nl": "Model", "en": "Model"},
+    "th_phase": {"nl": "Fase", "en": "Phase"},
+    "th_change": {"nl": "Verandering", "en": "Change"},
+    "th_pillar": {"nl": "Pijler", "en": "Pillar"},
+    "th_level": {"nl": "Niveau", "en": "Level"},
+    "th_previous": {"nl": "Vorige keer", "en": "Last time"},
+    "change_first": {"nl": "eerste meting met dit model", "en": "first assessment of this model"},
+    "change_up": {
+        "nl": "{steps} hoger dan op {date} ({phase})",
+        "en": "{steps} higher than on {date} ({phase})",
+    },
+    "change_down": {
+        "nl": "{steps} lager dan op {date} ({phase})",
+        "en": "{steps} lower than on {date} ({phase})",
+    },
+    "change_same": {
+        "nl": "gelijk aan {date} ({phase})",
+        "en": "the same as on {date} ({phase})",
+    },
+    "steps_one": {"nl": "1 fase", "en": "1 phase"},
+    "steps_many": {"nl": "{n} fasen", "en": "{n} phases"},
+    "radar_sentence": {
+        "nl": "Radardiagram van je niveau per pijler op {date}: {levels}.",
+        "en": "Radar chart of your level per pillar on {date}: {levels}.",
+    },
+    "radar_table_caption": {
+        "nl": "Niveau per pijler, {model}, {date}",
+        "en": "Level per pillar, {model}, {date}",
+    },
+    "level_of": {"nl": "{level} ({number} van {total})", "en": "{level} ({number} of {total})"},
+    "quick_scan": {"nl": "Quickscan", "en": "Quick scan"},
+    # ---- teams -----------------------------------------------------------------------------
+    "teams_title": {"nl": "Mijn teams", "en": "My teams"},
+    "teams_intro": {
+        "nl": "De teams met een pulse waar je lid of beheerder van bent.",
+        "en": "The teams with a pulse that you are a member or an admin of.",
+    },
+    "teams_none": {
+        "nl": "Je hoort nog bij geen team met een pulse.",
+        "en": "You are not in a team with a pulse yet.",
+    },
+    "teams_caption": {"nl": "Je teams", "en": "Your teams"},
+    "th_team": {"nl": "Team", "en": "Team"},
+    "th_rounds": {"nl": "Afgesloten rondes", "en": "Closed rounds"},
+    "th_status": {"nl": "Pulse", "en": "Pulse"},
+    "status_active": {"nl": "loopt", "en": "running"},
+    "status_paused": {"nl": "gepauzeerd", "en": "paused"},
+    "status_stopped": {"nl": "gestopt", "en": "stopped"},
+    "status_none": {"nl": "nog niet gestart", "en": "not started yet"},
+    "team_title": {"nl": "Team {name}", "en": "Team {name}"},
+    "team_model": {"nl": "Model van de pulse: {model}.", "en": "The pulse's model: {model}."},
+    "team_no_rounds": {
+        "nl": "Dit team heeft nog geen afgesloten ronde.",
+        "en": "This team has no closed round yet.",
+    },
+    "anonymity": {
+        "nl": "Resultaten tonen we pas vanaf {k} antwoorden per ronde. Met minder zie je alleen "
+        "hoeveel mensen antwoordden; er wordt dan niets berekend.",
+        "en": "Results are shown only from {k} answers per round on. With fewer you see only how "
+        "many people answered; nothing else is computed.",
+    },
+    "trend_heading": {"nl": "De fase van het team per ronde", "en": "The team's phase per round"},
+    "trend_sentence": {
+        "nl": "Lijndiagram van de fase van het team (de mediaan) over {count} rondes, van {first} "
+        "tot {last}. De laatste ronde met resultaat staat op {phase}. Een grijze balk bij elke "
+        "ronde toont de spreiding van de antwoorden; een grijs vlak is een ronde met te weinig "
+        "antwoorden.",
+        "en": "Line chart of the team's phase (the median) over {count} rounds, from {first} to "
+        "{last}. The latest round with a result is at {phase}. A grey bar at each round shows "
+        "how the answers spread; a grey band is a round with too few answers.",
+    },
+    "trend_sentence_none": {
+        "nl": "Nog geen ronde met genoeg antwoorden, dus er is geen verloop te tekenen.",
+        "en": "No round with enough answers yet, so there is no trend to draw.",
+    },
+    "rounds_caption": {"nl": "Rondes van de pulse", "en": "The pulse's rounds"},
+    "th_answers": {"nl": "Antwoorden", "en": "Answers"},
+    "th_response": {"nl": "Respons", "en": "Response rate"},
+    "th_median": {"nl": "Fase (mediaan)", "en": "Phase (median)"},
+    "th_spread": {"nl": "Spreiding", "en": "Spread"},
+    "answers_of": {"nl": "{answered} van {invited}", "en": "{answered} of {invited}"},
+    "withheld": {
+        "nl": "niet getoond: minder dan {k} antwoorden",
+        "en": "withheld: fewer than {k} answers",
+    },
+    "withheld_short": {"nl": "minder dan {k} antwoorden", "en": "fewer than {k} answers"},
+    "spread_range": {"nl": "{low} tot {high}", "en": "{low} to {high}"},
+    "pillars_heading": {"nl": "Gemiddeld niveau per pijler", "en": "Average level per pillar"},
+    "pillars_sentence": {
+        "nl": "Staafdiagram van het gemiddelde niveau per pijler in de ronde van {date}, op een "
+        "schaal van 1 tot {top}: {values}.",
+        "en": "Bar chart of the average level per pillar in the round of {date}, on a scale of 1 "
+        "to {top}: {values}.",
+    },
+    "pillars_caption": {
+        "nl": "Gemiddeld niveau per pijler, ronde van {date}",
+        "en": "Average level per pillar, round of {date}",
+    },
+    "th_average": {"nl": "Gemiddelde", "en": "Average"},
+    "actions_heading": {"nl": "Meest genoemde volgende stappen", "en": "Most-named next actions"},
+    "actions_intro": {
+        "nl": "Waar de meeste antwoorden in de ronde van {date} naar wijzen.",
+        "en": "Where most answers in the round of {date} point to.",
+    },
+    # ---- organisation ----------------------------------------------------------------------
+    "org_title": {"nl": "Organisatie", "en": "Organisation"},
+    "org_intro": {
+        "nl": "Alle teams naast elkaar, elk met zijn laatste ronde met resultaat.",
+        "en": "All teams side by side, each with its latest round with a result.",
+    },
+    "org_none": {
+        "nl": "Er zijn nog geen teams met een pulse.",
+        "en": "There are no teams with a pulse yet.",
+    },
+    "org_caption": {"nl": "Teams en hun laatste fase", "en": "Teams and their latest phase"},
+    "th_latest": {"nl": "Laatste fase", "en": "Latest phase"},
+    "th_round_date": {"nl": "Ronde van", "en": "Round of"},
+    "not_reported": {"nl": "nog geen ronde met resultaat", "en": "no round with a result yet"},
+    "heatmap_heading": {"nl": "Teams en pijlers: {model}", "en": "Teams and pillars: {model}"},
+    "heatmap_sentence": {
+        "nl": "Heatmap van het gemiddelde niveau per pijler (1 tot {top}) van {count} teams, "
+        "donkerder is hoger. Een grijs vak toont niets: dat team had minder dan {k} antwoorden.",
+        "en": "Heatmap of the average level per pillar (1 to {top}) of {count} teams, darker is "
+        "higher. A grey cell shows nothing: that team had fewer than {k} answers.",
+    },
+    "heatmap_caption": {
+        "nl": "Gemiddeld niveau per team en pijler: {model}",
+        "en": "Average level per team and pillar: {model}",
+    },
+    "spread_heading": {
+        "nl": "Spreiding in de organisatie: {model}",
+        "en": "Spread across the organisation: {model}",
+    },
+    "spread_sentence": {
+        "nl": "Staafdiagram van de {total} antwoorden uit de laatste ronde van {count} teams, per "
+        "fase: {values}.",
+        "en": "Bar chart of the {total} answers in the latest round of {count} teams, per "
+        "phase: {values}.",
+    },
+    "spread_caption": {
+        "nl": "Antwoorden per fase in de organisatie: {model}",
+        "en": "Answers per phase across the organisation: {model}",
+    },
+    "th_count": {"nl": "Antwoorden", "en": "Answers"},
+    # ---- export ----------------------------------------------------------------------------
+    "export_heading": {"nl": "Downloaden", "en": "Download"},
+    "export_intro": {
+        "nl": "Wat deze pagina toont, als bestand:",
+        "en": "What this page shows, as a file:",
+    },
+    "export_csv": {"nl": "CSV (voor een spreadsheet)", "en": "CSV (for a spreadsheet)"},
+    "export_json": {"nl": "JSON", "en": "JSON"},
+}
+
+
+def pt(key: str, lang: str, **values: object) -> str:
+    """A page text in `lang` (Dutch where a language is unknown), with `values` filled in."""
+    entry = PAGE_TEXTS[key]
+    text = entry.get(lang) or entry["nl"]
+    return text.format(**values) if values else text
+
+
+def steps_text(steps: int, lang: str) -> str:
+    return pt("steps_one", lang) if steps == 1 else pt("steps_many", lang, n=steps)
