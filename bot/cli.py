@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bot.errors import UsageError
 from bot.platforms import Platform, platforms
 from bot.settings import Settings, describe, load_settings
+from bot.web.serve import add_arguments as add_web_arguments
 from bot.workspaces import add_workspace_commands
 from flows.i18n import normalise_language
 from flows.model_loader import ModelFileError, load_models, load_scan
@@ -77,6 +78,10 @@ def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentP
 
     add_db_commands(sub, common)
     add_workspace_commands(sub, common)
+    web = sub.add_parser(
+        "web", parents=[common], help="serve the dashboard (sign-in links from the chat)"
+    )
+    add_web_arguments(web)
 
     for platform in found.values():
         platform.add_arguments(sub.add_parser(platform.name, parents=[common], help=platform.help))
@@ -120,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.workspaces import cmd_workspace
 
             return cmd_workspace(args, settings.maturity_db)
+        if command == "web":
+            from bot.web.serve import check, run_web
+
+            check(settings, args)  # before a database file is made
+            return run_web(settings, args, open_service(settings, args.db))
         if command == "pulse":
             from bot.pulse.report import cmd_pulse_report
 
