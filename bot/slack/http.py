@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -40,7 +40,7 @@ from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.http_limits import (
     DEFAULT_MAX_BODY_BYTES,
@@ -57,6 +57,9 @@ from bot.observability.requests import Observed, work_done
 from bot.slack.dispatch import SlackApp, sender_of
 from bot.slack.events import CHANNEL
 from bot.storage import Storage, StorageError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 EVENTS_PATH = "/slack/events"
 """Bolt's default path, also the request URL in manifest.yml."""
@@ -215,6 +218,7 @@ def web_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     signing_secret: str | None = None,
     scheduler: Callable[[], bool] | None = None,
+    settings: Settings | None = None,
 ) -> Starlette:
     """HTTP mode: POST /slack/events, checked as the module says, acknowledged at once, and
     then dispatched to Bolt in the app's work pool (bot/slack/dispatch.py). `storage` keeps the
@@ -223,7 +227,8 @@ def web_app(
     Beside it, in OAuth mode, GET /slack/install and /slack/oauth_redirect (`oauth_routes`);
     /healthz, /readyz (the service's database; `scheduler` says whether this process
     runs the pulse scheduler) and /metrics (bot/observability/health.py); each request to
-    /slack/events gets a request id and is timed (bot/observability/requests.py)."""
+    /slack/events gets a request id and is timed (bot/observability/requests.py). With
+    `settings` that set MATURITY_WEB_URL, the dashboard's pages after all of them (bot/web)."""
     secret = signing_secret if signing_secret is not None else bolt_app._signing_secret
     guard = SignedRequests(secret or "", storage)
     dispatch = bolt_app.ack_first
@@ -279,9 +284,23 @@ def web_app(
             Route(EVENTS_PATH, events, methods=["POST"]),
             *oauth_routes(bolt_app),
             *health_routes(readiness),
+            *dashboard_routes(database, settings, bolt_app),
         ],
         middleware=[Middleware(Observed, channel=CHANNEL, paths=[EVENTS_PATH])],
     )
+
+
+def dashboard_routes(
+    storage: Storage, settings: Settings | None, bolt_app: SlackApp
+) -> list[BaseRoute]:
+    """The dashboard (bot/web), when `settings` give it a MATURITY_WEB_URL: one process serves
+    Slack and the pages the sign-in links open. Last in the routes: its Mount takes every path
+    Slack's own routes did not."""
+    if settings is None or not settings.maturity_web_url:
+        return []
+    from bot.web.app import web_routes
+
+    return web_routes(storage, settings, bolt_app.ack_first.service.models)
 
 
 def oauth_routes(bolt_app: SlackApp) -> list[Route]:

@@ -121,6 +121,7 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
                 service.storage,
                 max_body_bytes=settings.maturity_max_body_bytes,
                 scheduler=lambda: scheduler_running(pulse.runtime),
+                settings=settings,
             )
             # No access log: a line per request was a tenth of the CPU per answer, and the
             # refusals that matter are logged by bot/slack/http.py. No logging config of

@@ -110,6 +110,7 @@ def worker_app() -> Starlette:
             service.storage,
             max_body_bytes=settings.maturity_max_body_bytes,
             scheduler=lambda: scheduler_running(pulse.runtime),
+            settings=settings,
         )
 
         def stop() -> None:
