@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.service import AssessmentService
+from bot.slack.dashboard import ACTION_DASHBOARD, DASHBOARD_WORDS, home_blocks, send_dashboard_link
 from bot.slack.dispatch import AckFirst, AckFirstSocketModeHandler, Sender, SlackApp, WorkPool
 from bot.slack.events import (
     CHANNEL,
@@ -64,6 +65,7 @@ from flows.i18n import normalise_language
 from flows.replies import Reply, ResultCard
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from bot.slack.pulse import SlackPulse
 
 log = logging.getLogger("bot.slack")
@@ -81,6 +83,9 @@ class SlackChannel:
         """Each workspace's own settings over the operator's (bot/slack/settings_command.py)."""
         if pulse is not None:
             pulse.use_workspaces(self.workspaces)
+
+    web_settings: Settings | None = None
+    """The dashboard's settings (MATURITY_WEB_URL), set by build_app; None: not set up."""
 
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
@@ -106,6 +111,9 @@ class SlackChannel:
         if word in EXPORT_WORDS:
             export(self, client, team_id, user_id, dm)
             return
+        if word in DASHBOARD_WORDS:
+            send_dashboard_link(self, self.web_settings, client, team_id, user_id, dm)
+            return
         event = command_event(text)
         self.run(client, team_id, user_id, dm, event)
 
@@ -126,6 +134,10 @@ class SlackChannel:
         if dm is None:
             return
         action_id = action.get("action_id", "")
+        if action_id.startswith(ACTION_DASHBOARD):
+            if action_id == ACTION_DASHBOARD:  # the Home tab's; the link's own button: nothing
+                send_dashboard_link(self, self.web_settings, client, team_id, user_id, dm)
+            return
         if action_id in (ACTION_FORGET_YES, ACTION_FORGET_NO):
             confirmed = action_id == ACTION_FORGET_YES
             forget(self, client, team_id, user_id, dm, pressed, confirmed=confirmed)
@@ -205,7 +217,9 @@ class SlackChannel:
         extra = []
         if self.workspaces.is_admin(self, client, team_id, user_id):
             extra = home_settings_blocks(self.workspaces, team_id, lang)
-        view = home_view(self.service.models, home.latest, home.recent, lang, extra)
+        web = self.web_settings is not None and bool(self.web_settings.maturity_web_url)
+        dashboard = home_blocks(lang) if web else []
+        view = home_view(self.service.models, home.latest, home.recent, lang, extra, dashboard)
         digest = view_digest(view)
         if not self.service.claim_home_view(CHANNEL, who, digest):
             log.debug("Home tab unchanged: not published again")
@@ -297,6 +311,7 @@ def build_app(
     threads: int = 8,
     max_pending: int = 1000,
     oauth: OAuthSettings | None = None,
+    web_settings: Settings | None = None,
 ) -> SlackApp:
     """The Bolt app with our listeners. Calls auth.test once (Bolt checks the token).
 
@@ -308,7 +323,8 @@ def build_app(
 
     `oauth` (bot/slack/oauth.py) is OAuth mode, many workspaces: `client` then holds no token
     (no auth.test), Bolt's authorize finds each request's workspace token, and the listeners
-    call Slack with that token over `client`'s pooled connections."""
+    call Slack with that token over `client`'s pooled connections. `web_settings` with a
+    MATURITY_WEB_URL: `/maturity dashboard` and the Home tab's button send a sign-in link."""
     app = SlackApp(
         client=client,
         signing_secret=signing_secret or "",
@@ -320,6 +336,7 @@ def build_app(
     )
     app.ack_first = AckFirst(app, service, WorkPool(threads, max_pending, executor))
     channel = SlackChannel(service, pulse)
+    channel.web_settings = web_settings  # the dashboard's links (bot/slack/dashboard.py)
     if pulse is not None:
         pulse.messenger.attach(channel)  # the pulse sends through this same channel object
 

@@ -43,14 +43,17 @@ def home_view(
     recent: HistoryPage,
     lang: str,
     extra: Sequence[dict[str, Any]] = (),
+    dashboard: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The Home tab: per model its latest result (`latest`: one per model) and a start button,
     then the newest page of the history (`recent`) and, when there is more, the way to it;
-    `extra` blocks last (a workspace admin's settings), never cut off by the block limit."""
+    `extra` blocks last (a workspace admin's settings), never cut off by the block limit;
+    `dashboard` blocks (bot/slack/dashboard.py's button) under the introduction."""
     newest = {past.model_id: past for past in reversed(latest)}  # the newest wins
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(st("home_title", lang), HEADER_TEXT)},
         *sections(mrkdwn(st("home_intro", lang))),
+        *dashboard,
         {"type": "divider"},
         {"type": "header", "text": plain(st("home_models", lang), HEADER_TEXT)},
     ]

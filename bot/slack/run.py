@@ -68,7 +68,9 @@ def checked_app(
             )
             pulse = None
     try:
-        return build_app(service, client, signing_secret, pulse=pulse, **sizes)
+        return build_app(
+            service, client, signing_secret, pulse=pulse, web_settings=settings, **sizes
+        )
     except BoltError as exc:
         raise UsageError(f"Slack refused the bot token: {exc}") from None
     except (SlackClientError, OSError) as exc:

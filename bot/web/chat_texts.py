@@ -1,0 +1,45 @@
+"""What the chat says about the dashboard (Slack and Telegram alike), Dutch first: kept with the
+dashboard, not in flows/messages.yaml, since only the chat adapters that send a sign-in link
+use them."""
+
+from __future__ import annotations
+
+CHAT_TEXTS: dict[str, dict[str, str]] = {
+    "dashboard_link": {
+        "nl": "Hier is je link naar het dashboard: {link}\n"
+        "Hij werkt één keer en tien minuten lang. Deel hem met niemand: wie hem opent, ziet "
+        "jouw resultaten.",
+        "en": "Here is your link to the dashboard: {link}\n"
+        "It works once, for ten minutes. Share it with nobody: whoever opens it sees your "
+        "results.",
+    },
+    "dashboard_button": {"nl": "Dashboard openen", "en": "Open the dashboard"},
+    "dashboard_home_intro": {
+        "nl": "Je resultaten, je teams en je organisatie in de browser, met grafieken en "
+        "een export.",
+        "en": "Your results, your teams and your organisation in the browser, with charts "
+        "and an export.",
+    },
+    "dashboard_home_button": {"nl": "Dashboard", "en": "Dashboard"},
+    "dashboard_sent": {
+        "nl": "Ik heb je een aanmeldlink gestuurd in je privégesprek met mij.",
+        "en": "I sent you a sign-in link in your direct messages with me.",
+    },
+    "dashboard_not_set_up": {
+        "nl": "Het dashboard is hier nog niet ingericht. Vraag de beheerder van de bot om "
+        "MATURITY_WEB_URL in te stellen.",
+        "en": "The dashboard is not set up here yet. Ask whoever runs the bot to set "
+        "MATURITY_WEB_URL.",
+    },
+    "dashboard_failed": {
+        "nl": "Het lukte niet om je link te maken. Probeer het zo nog eens.",
+        "en": "Your link could not be made. Please try again in a moment.",
+    },
+    "cmd_dashboard": {"nl": "Je dashboard in de browser", "en": "Your dashboard in the browser"},
+}
+
+
+def chat_text(key: str, lang: str, **values: object) -> str:
+    entry = CHAT_TEXTS[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
