@@ -277,9 +277,16 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, headers, body, times))
 
-    def oauth_code(self, team: str, *, installer: str = "U1", enterprise: str | None = None) -> str:
-        """A code as Slack's authorize page gives it for `team` (valid once)."""
-        code = f"code-{team}-{next(self._token_ids)}"
+    def oauth_code(
+        self,
+        team: str | None,
+        *,
+        installer: str = "U1",
+        enterprise: str | None = None,
+    ) -> str:
+        """A code as Slack's authorize page gives it for `team` (valid once); `team` None with
+        an `enterprise` is an org-wide install of that Grid organisation."""
+        code = f"code-{team or enterprise}-{next(self._token_ids)}"
         with self._lock:
             self._codes[code] = {"team": team, "installer": installer, "enterprise": enterprise}
         return code
@@ -319,13 +326,23 @@ class FakeSlack:
             self.closed_dms.add(self.dm_ids.get(user, "D" + user))
             self.dm_ids[user] = new_id
 
-    def add_channel(self, channel: str, members: list[str], *, creator: str | None = None) -> None:
+    def add_channel(
+        self,
+        channel: str,
+        members: list[str],
+        *,
+        creator: str | None = None,
+        team: str | None = None,
+    ) -> None:
         """A channel, its member ids (humans, bots and deactivated users alike, as Slack) and
-        the user who created it."""
+        the user who created it; with `team`, a channel of that workspace only (a call about it
+        with another workspace's token is refused)."""
         with self._lock:
             self.channels[channel] = list(members)
             if creator is not None:
                 self.creators[channel] = creator
+            if team is not None:
+                self.channel_teams[channel] = team
 
     def limit(self, method: str, rate: float, burst: int = 1, *, per_channel: bool = False) -> None:
         """Enforce a rate limit on `method` as Slack does: calls beyond `rate` per second (after
@@ -503,10 +520,10 @@ class FakeSlack:
         grant = self._codes.pop(str(params.get("code", "")), None)
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
-        team = grant["team"]
-        token = f"xoxb-oauth-{team}-{next(self._token_ids)}"
-        self.tokens[token] = team
-        enterprise = grant["enterprise"]
+        team, enterprise = grant["team"], grant["enterprise"]
+        owner = team or enterprise  # an org-wide token is the organisation's
+        token = f"xoxb-oauth-{owner}-{next(self._token_ids)}"
+        self.tokens[token] = owner
         return {
             "ok": True,
             "app_id": "A0FAKE",
@@ -514,10 +531,10 @@ class FakeSlack:
             "scope": "chat:write,commands,im:history,users:read",
             "token_type": "bot",
             "access_token": token,
-            "bot_user_id": f"UBOT{team}",
-            "team": {"id": team, "name": f"Workspace {team}"},
+            "bot_user_id": f"UBOT{owner}",
+            "team": {"id": team, "name": f"Workspace {team}"} if team else None,
             "enterprise": {"id": enterprise, "name": "Org"} if enterprise else None,
-            "is_enterprise_install": False,
+            "is_enterprise_install": team is None,
         }
 
     def _elsewhere(self, team: str, params: dict[str, Any]) -> bool:
@@ -718,10 +735,13 @@ class SlackSender:
         channel: str | None = None,
         channel_name: str | None = None,
         command: str = "/maturity",
+        enterprise: str | None = None,
+        org_wide: bool = False,
         **sign: Any,
     ) -> httpx.Response:
         """A slash command as Slack posts it (form fields), from the user's DM by default;
-        `channel` (and its `channel_name`) for a command typed in a channel."""
+        `channel` (and its `channel_name`) for a command typed in a channel; `enterprise`
+        (and `org_wide`) for a workspace of an Enterprise Grid organisation."""
         in_dm = channel is None or channel.startswith("D")
         fields = {
             "token": "legacy-verification-token",
@@ -737,6 +757,10 @@ class SlackSender:
             "response_url": self.fake.response_url(user) if self.fake else "http://127.0.0.1:9/",
             "trigger_id": self.trigger_id(),
         }
+        if enterprise is not None:
+            fields["enterprise_id"] = enterprise
+            fields["enterprise_name"] = "Org"
+            fields["is_enterprise_install"] = "true" if org_wide else "false"
         body = urllib.parse.urlencode(fields)
         return self.post(body, "application/x-www-form-urlencoded", **sign)
 
@@ -748,6 +772,8 @@ class SlackSender:
         message: Message | None = None,
         team: str = TEAM_ID,
         view: dict[str, Any] | None = None,
+        enterprise: str | None = None,
+        org_wide: bool = False,
         **sign: Any,
     ) -> httpx.Response:
         """A block_actions payload: a press on a DM message, or on the Home view."""
@@ -760,6 +786,10 @@ class SlackSender:
             "trigger_id": self.trigger_id(),
             "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
+        if enterprise is not None:
+            payload["enterprise"] = {"id": enterprise, "name": "Org"}
+            payload["user"]["enterprise_id"] = enterprise
+            payload["is_enterprise_install"] = org_wide
         if message is not None:
             payload["container"] = {
                 "type": "message",
@@ -783,6 +813,8 @@ class SlackSender:
         team: str = TEAM_ID,
         event_id: str | None = None,
         retry_num: int | None = None,
+        enterprise: str | None = None,
+        org_wide: bool = False,
         **sign: Any,
     ) -> httpx.Response:
         """An Events API callback (JSON); a retry repeats the event_id with X-Slack-Retry-Num."""
@@ -796,6 +828,18 @@ class SlackSender:
             "event_time": int(time.time()),
             "authorizations": [{"team_id": team, "user_id": BOT_USER_ID, "is_bot": True}],
         }
+        if enterprise is not None:
+            envelope["enterprise_id"] = enterprise
+            envelope["is_ext_shared_channel"] = False
+            envelope["authorizations"] = [
+                {
+                    "enterprise_id": enterprise,
+                    "team_id": None if org_wide else team,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": org_wide,
+                }
+            ]
         headers = dict(sign.pop("headers", None) or {})
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)

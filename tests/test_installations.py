@@ -177,7 +177,7 @@ def test_purging_a_workspace_deletes_its_rows_in_every_table_and_no_other(storag
     uninstalls.record_uninstall("TONE", UNINSTALLED)
     before = rows_of(storage, "TTWO")
     assert uninstalls.stop_pulses("TONE") == 1
-    assert PulseStore(storage).pulse("slack", "C-TONE").status == "stopped"
+    assert PulseStore(storage).pulse("slack", "C-TONE").status == "uninstalled"
     assert PulseStore(storage).pulse("slack", "C-TTWO").status == "active"
     counts = uninstalls.purge_workspace("TONE")
     assert rows_of(storage, "TONE") == {}

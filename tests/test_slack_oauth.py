@@ -15,12 +15,21 @@ import httpx
 import pytest
 
 from bot.errors import UsageError
+from bot.pulse.service import PulseSettings
 from bot.service import AssessmentService
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.http import EVENTS_PATH, web_app
-from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, bot_scopes, oauth_settings
+from bot.slack.oauth import (
+    INSTALL_PATH,
+    REDIRECT_PATH,
+    InstallationStoreOverStorage,
+    bot_scopes,
+    oauth_settings,
+)
+from bot.slack.pacing import Pacing
 from bot.slack.platform import slack_secrets
+from bot.slack.pulse import SlackPulse
 from bot.slack.run import app_from_settings
 from bot.slack.texts import st
 from bot.slack.web_client import make_client
@@ -37,7 +46,18 @@ COOKIE = "slack-app-oauth-state"
 class Hosted:
     """The hosted app in OAuth mode over one database, and a browser."""
 
-    def __init__(self, fake: FakeSlack, target: str, models: Any, max_pending: int = 1000) -> None:
+    def __init__(
+        self,
+        fake: FakeSlack,
+        target: str,
+        models: Any,
+        max_pending: int = 1000,
+        *,
+        pulse_settings: PulseSettings | None = None,
+        clock: Any = None,
+    ) -> None:
+        """With `pulse_settings`, the team pulse runs too, reaching each workspace with its own
+        token (its loop runs; its scheduler does not: `tick` runs it at a chosen moment)."""
         self.fake = fake
         self.models = models
         self.stack = ExitStack()
@@ -47,7 +67,24 @@ class Hosted:
         self.stack.callback(executor.shutdown, wait=True)
         self.service = AssessmentService(self.storage, models)
         client = make_client(None, fake.api_url)
-        settings = oauth_settings(self.storage, CLIENT_ID, CLIENT_SECRET)
+        installations = InstallationStoreOverStorage(self.storage)
+        settings = oauth_settings(
+            self.storage, CLIENT_ID, CLIENT_SECRET, installations=installations
+        )
+        self.pulse: SlackPulse | None = None
+        if pulse_settings is not None:
+            self.pulse = SlackPulse.create(
+                self.service,
+                client,
+                pulse_settings,
+                pacing=Pacing().scaled(50),  # the pacing path runs; the tests stay fast
+                installations=installations,
+                scheduled=False,
+            )
+            if clock is not None:
+                self.pulse.pulse.clock = clock
+            self.pulse.start()
+            self.stack.callback(self.pulse.stop)
         app = build_app(
             self.service,
             client,
@@ -55,6 +92,7 @@ class Hosted:
             executor=executor,
             oauth=settings,
             max_pending=max_pending,
+            pulse=self.pulse,
         )
         self.url = self.stack.enter_context(serve_asgi(web_app(app, self.storage)))
         self.browser = httpx.Client(base_url=self.url, follow_redirects=False, timeout=10)

@@ -128,7 +128,7 @@ def test_an_uninstall_stops_at_once_and_purges_after_the_grace_period(hosted, fa
     t1, t2 = of(before, "T1"), of(before, "T2")
     assert {"users", "assessments", "answers", "results", "pulses", "teams"} <= set(t1)
     uninstall(hosted, "T1")
-    until(lambda: status(hosted, "T1") == "stopped", "T1's pulse stopped")
+    until(lambda: status(hosted, "T1") == "uninstalled", "T1's pulse stopped")
     assert status(hosted, "T2") == "active"
     assert Installations(hosted.storage).find(None, "T2") is not None
 
@@ -162,7 +162,7 @@ def test_revoking_the_bot_token_is_an_uninstall(hosted):
     event = {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT1"]}}
     assert hosted.send.event(event, team="T1").status_code == 200
     until(lambda: Installations(hosted.storage).find(None, "T1") is None, "T1's token deleted")
-    until(lambda: status(hosted, "T1") == "stopped", "T1's pulse stopped")
+    until(lambda: status(hosted, "T1") == "uninstalled", "T1's pulse stopped")
     assert status(hosted, "T2") == "active"
 
 

@@ -36,6 +36,7 @@ from bot.slack.events import (
     event_for_action,
     external_id,
     first_word,
+    workspace_of,
 )
 from bot.slack.home import home_view, view_digest
 from bot.slack.http import bolt_logger
@@ -76,9 +77,13 @@ class SlackChannel:
     logged and survived). Holds the service (and the team pulse, when it runs): no
     conversation state of its own."""
 
-    def __init__(self, service: AssessmentService, pulse: SlackPulse | None = None) -> None:
+    def __init__(
+        self, service: AssessmentService, pulse: SlackPulse | None = None, *, grid: bool = False
+    ) -> None:
         self.service = service
         self.pulse = pulse
+        self.grid = grid
+        """OAuth mode: a Grid workspace is its organisation and team (bot/slack/member.py)."""
         self.workspaces = Workspaces(WorkspaceStore(service.storage), defaults_of(pulse))
         """Each workspace's own settings over the operator's (bot/slack/settings_command.py)."""
         if pulse is not None:
@@ -89,7 +94,7 @@ class SlackChannel:
 
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
-        team_id, user_id = body["team_id"], body["user_id"]
+        team_id, user_id = self.workspace_of(body), body["user_id"]
         if first_word(body.get("text") or "") in PULSE_WORDS:
             self.pulse_command(body, client, respond)  # a team's command: stays in its channel
             return
@@ -122,13 +127,13 @@ class SlackChannel:
         if self.pulse is not None:
             self.pulse.on_command(self, body, client, respond)
             return
-        lang = self.lang_for(client, body["team_id"], body["user_id"])
+        lang = self.lang_for(client, self.workspace_of(body), body["user_id"])
         self.safely("respond", lambda: respond(text=st("pulse_unavailable", lang)))
 
     def on_action(self, body: dict[str, Any], client: WebClient) -> None:
         action = body["actions"][0]
         user_id = body["user"]["id"]
-        team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        team_id = self.workspace_of(body)
         pressed = Pressed.of(body, action)
         dm = pressed.channel if pressed else self.open_dm(client, user_id)
         if dm is None:
@@ -152,7 +157,7 @@ class SlackChannel:
             or not event.get("user")
         ):
             return  # our own messages, edits, joins, other channels: not the user talking to us
-        team_id = body.get("team_id") or event.get("team", "")
+        team_id = self.workspace_of(body)
         self.run(
             client,
             team_id,
@@ -167,7 +172,11 @@ class SlackChannel:
     ) -> None:
         if event.get("tab", "home") != "home":
             return
-        self.publish_home(client, body.get("team_id", ""), event["user"])
+        self.publish_home(client, self.workspace_of(body), event["user"])
+
+    def workspace_of(self, body: dict[str, Any]) -> str:
+        """The request's workspace key, as members are stored in this mode."""
+        return workspace_of(body, grid=self.grid)
 
     # ---- the one path every event takes -----------------------------------------------------
     def run(
@@ -335,7 +344,7 @@ def build_app(
         oauth_settings=oauth,
     )
     app.ack_first = AckFirst(app, service, WorkPool(threads, max_pending, executor))
-    channel = SlackChannel(service, pulse)
+    channel = SlackChannel(service, pulse, grid=oauth is not None)
     channel.web_settings = web_settings  # the dashboard's links (bot/slack/dashboard.py)
     if pulse is not None:
         pulse.messenger.attach(channel)  # the pulse sends through this same channel object
@@ -345,6 +354,7 @@ def build_app(
     # a client per workspace token, all over `app.client`'s one pool.
     api = cast(WebClient, app.client)
     if oauth is not None:
+        from bot.slack.oauth import bot_for_workspace
         from bot.slack.web_client import ClientsByToken, KeepAliveWebClient
 
         clients = ClientsByToken(cast(KeepAliveWebClient, api))
@@ -354,7 +364,7 @@ def build_app(
 
         def notice_client(sender: Sender) -> WebClient | None:
             """A busy notice is sent before Bolt's authorize ran: find the token here."""
-            bot = oauth.installation_store.find_bot(enterprise_id=None, team_id=sender.team_id)
+            bot = bot_for_workspace(oauth.installation_store, sender.team_id)
             return clients.get(bot.bot_token) if bot is not None and bot.bot_token else None
 
         app.ack_first.notice_client = notice_client
@@ -382,11 +392,13 @@ def build_app(
         channel.on_home_opened(body, event, api_for(context))
 
     if oauth is not None:
-        from bot.slack.oauth import Uninstaller
+        from bot.slack.oauth import InstallationStoreOverStorage, Uninstaller
 
         uninstall = Uninstaller(service.storage, oauth.installation_store)
-        if pulse is not None:  # the pulse's clock: the one its purge goes by
+        if pulse is not None:  # the pulse's clock: the one its purge and resumes go by
             uninstall.clock = pulse.pulse.clock
+            if isinstance(oauth.installation_store, InstallationStoreOverStorage):
+                oauth.installation_store.clock = pulse.pulse.clock
 
         @app.event("app_uninstalled")
         def on_app_uninstalled(context: BoltContext) -> None:

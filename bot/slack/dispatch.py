@@ -35,7 +35,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.service import AssessmentService
-from bot.slack.events import CHANNEL, external_id
+from bot.slack.events import CHANNEL, external_id, workspace_of
 from bot.slack.texts import st
 from bot.storage import StorageError
 from flows.i18n import normalise_language
@@ -102,6 +102,7 @@ class Sender:
     """Who sent a request and where a busy notice reaches them."""
 
     team_id: str
+    """The workspace key (bot/slack/member.py), as the app stores members in its mode."""
     user_id: str
     dm: str | None
     """The DM to post a notice in; None when there is none (a Home tab button)."""
@@ -109,25 +110,26 @@ class Sender:
     """A slash command: its notice goes in the ack itself."""
 
 
-def sender_of(body: dict[str, Any]) -> Sender | None:
+def sender_of(body: dict[str, Any], *, grid: bool = False) -> Sender | None:
     """The user behind a parsed request body (HTTP and Socket Mode carry the same shapes);
-    None when nobody is waiting for an answer (another bot's message, an edit, a join)."""
+    None when nobody is waiting for an answer (another bot's message, an edit, a join).
+    `grid`: OAuth mode, where a Grid workspace is its organisation and team."""
+    workspace = workspace_of(body, grid=grid)
     if body.get("command"):
-        return Sender(str(body.get("team_id", "")), str(body.get("user_id", "")), None, True)
+        return Sender(workspace, str(body.get("user_id", "")), None, True)
     event = body.get("event")
     if isinstance(event, dict):
         user = event.get("user")
         if not isinstance(user, str) or event.get("bot_id") or event.get("subtype"):
             return None
         dm = event.get("channel") if event.get("channel_type") == "im" else None
-        return Sender(str(body.get("team_id", "")), user, dm, False)
+        return Sender(workspace, user, dm, False)
     user = body.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         return None
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
     container = body.get("container") or {}
     dm = container.get("channel_id") if container.get("type") == "message" else None
-    return Sender(str(team), user["id"], dm, False)
+    return Sender(workspace, user["id"], dm, False)
 
 
 class AckFirst:

@@ -269,7 +269,7 @@ def web_app(
                 status_code=200, background=BackgroundTask(_later, dispatch.pool.start, work)
             )
         metrics.refused(CHANNEL, "busy")
-        sender = sender_of(payload.data)
+        sender = sender_of(payload.data, grid=bolt_app.oauth_flow is not None)
         busy = await asyncio.to_thread(dispatch.busy_ack, sender)
         if busy is not None:
             return JSONResponse(busy)

@@ -26,12 +26,16 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
+from bot.pulse.clock import iso, schedule_of
+from bot.slack.member import split_workspace, workspace_key
 from bot.slack.platform import REDIRECT_PATH
 from bot.slack.texts import st
 from bot.storage import Storage
 from bot.storage.installations import InstallationRow, Installations, OAuthStates, key
+from bot.storage.pulses import PulseStore
 from bot.storage.purge import Uninstalls
 from flows.i18n import normalise_language
+from flows.pulse import next_run
 
 log = logging.getLogger("bot.slack.oauth")
 
@@ -42,8 +46,13 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 class InstallationStoreOverStorage(InstallationStore):
     """slack_sdk's installation store over our installations table."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(
+        self, storage: Storage, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.table = Installations(storage)
+        self.storage = storage
+        self.clock = clock
+        """The pulse's clock (set with it): a resumed pulse's next round is planned by it."""
 
     @property
     def logger(self) -> logging.Logger:
@@ -73,7 +82,20 @@ class InstallationStoreOverStorage(InstallationStore):
             enterprise_name=bot.enterprise_name,
             installed_at=installed,
         )
-        self.table.save(row)
+        org_wide = bool(bot.is_enterprise_install)
+        workspace = workspace_key(bot.enterprise_id, None if org_wide else bot.team_id)
+        self.table.save(row, workspace)
+        self.resume_pulses(workspace)
+
+    def resume_pulses(self, workspace: str) -> None:
+        """A reinstall: the pulses its uninstall stopped run again, from their next scheduled
+        round on (a round missed while uninstalled is not made up)."""
+        store, now = PulseStore(self.storage), self.clock()
+        for team_id in Uninstalls(self.storage).uninstalled_pulses(workspace):
+            pulse = store.pulse_of_team(team_id)
+            if pulse is not None:
+                store.set_status(team_id, "active", iso(next_run(schedule_of(pulse), now)))
+                log.info("reinstalled: the pulse of team %s resumes", team_id)
 
     def find_bot(
         self,
@@ -134,7 +156,7 @@ class Uninstaller:
 
     def app_uninstalled(self, enterprise_id: str | None, team_id: str | None) -> None:
         self.installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
-        self._uninstalled(team_id)
+        self._uninstalled(workspace_key(enterprise_id, team_id))
 
     def tokens_revoked(
         self, event: dict[str, Any], enterprise_id: str | None, team_id: str | None
@@ -142,14 +164,26 @@ class Uninstaller:
         """Only the bot's token matters: we hold no user tokens."""
         if event.get("tokens", {}).get("bot"):
             self.installations.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-            self._uninstalled(team_id)
+            self._uninstalled(workspace_key(enterprise_id, team_id))
 
-    def _uninstalled(self, team_id: str | None) -> None:
-        if not team_id:  # an org-wide uninstall names no workspace; its data stays
+    def _uninstalled(self, workspace: str) -> None:
+        """`workspace`: the workspace key, or the organisation's id for an org-wide uninstall
+        (which names no workspace): its grace period then covers all its workspaces' data."""
+        if not workspace:
             return
-        self.uninstalls.record_uninstall(team_id, self.clock())
-        stopped = self.uninstalls.stop_pulses(team_id)
-        log.info("uninstalled from workspace %s; %d pulse(s) stopped", team_id, stopped)
+        self.uninstalls.record_uninstall(workspace, self.clock())
+        stopped = self.uninstalls.stop_pulses(workspace)
+        log.info("uninstalled from workspace %s; %d pulse(s) stopped", workspace, stopped)
+
+
+def bot_for_workspace(store: InstallationStore, workspace: str) -> Bot | None:
+    """The installation that serves a workspace key: the workspace's own, else (Grid) its
+    organisation's org-wide one."""
+    enterprise, team = split_workspace(workspace)
+    bot = store.find_bot(enterprise_id=enterprise, team_id=team)
+    if bot is None and enterprise:
+        bot = store.find_bot(enterprise_id=enterprise, team_id=None, is_enterprise_install=True)
+    return bot
 
 
 def _bot_fields(row: InstallationRow) -> dict[str, Any]:
@@ -201,6 +235,7 @@ def oauth_settings(
     redirect_uri: str | None = None,
     authorization_url: str | None = None,
     states: OAuthStates | None = None,
+    installations: InstallationStoreOverStorage | None = None,
 ) -> OAuthSettings:
     """Bolt's OAuth settings with our stores. /slack/install redirects straight to Slack (no
     page of Bolt's own); the state is also bound to the browser by Bolt's cookie."""
@@ -216,7 +251,7 @@ def oauth_settings(
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         install_page_rendering_enabled=False,
-        installation_store=InstallationStoreOverStorage(storage),
+        installation_store=installations or InstallationStoreOverStorage(storage),
         installation_store_bot_only=True,
         state_store=StateStoreOverStorage(states or OAuthStates(storage)),
         callback_options=CallbackOptions(success=_installed, failure=_not_installed),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.web.slack_response import SlackResponse
 
 from bot.pulse.service import PulseService, PulseSettings
@@ -29,6 +30,12 @@ from bot.service import AssessmentService
 from bot.slack.events import CHANNEL, external_id
 from bot.slack.member import SlackMember
 from bot.slack.pacing import PacedClient, Pacer, Pacing
+from bot.slack.pulse_clients import (
+    InstalledWorkspaces,
+    OneWorkspace,
+    SlackSendError,
+    WorkspaceClients,
+)
 from bot.slack.pulse_runtime import PulseRuntime
 from bot.slack.render import text_message
 from bot.slack.texts import st
@@ -51,15 +58,13 @@ PAGE_SIZE = 200
 """Slack recommends at most 200 items per page for users.list and conversations.members."""
 
 
-class SlackSendError(RuntimeError):
-    """A pulse message could not be delivered (the core logs it and goes on with the others)."""
-
-
 # ---- the messenger -------------------------------------------------------------------------
 class SlackTeamMessenger:
     """The pulse core's TeamMessenger for Slack. A team is a channel; its members are the
     channel's humans; a member is `external_id(workspace, user)`, as in the DM channel, so the
-    pulse DM and the member's button presses are the same user to the service."""
+    pulse DM and the member's button presses are the same user to the service. Every call
+    goes through the client of the workspace it is about (`clients`: one paced client for a
+    self-hosted app, one per installed workspace in OAuth mode, bot/slack/pulse_clients.py)."""
 
     channel = CHANNEL
 
@@ -71,10 +76,12 @@ class SlackTeamMessenger:
         *,
         page_size: int = PAGE_SIZE,
         admins: frozenset[str] = frozenset(),
+        clients: WorkspaceClients | None = None,
     ) -> None:
         """`slack`: the app's own SlackChannel (its DM opening, rendering and error handling),
-        given here or by `attach` when the app is built; never a second one made here."""
-        self.client = client
+        given here or by `attach` when the app is built; never a second one made here.
+        `clients` (OAuth mode) replaces `client` with a client per workspace."""
+        self.clients: WorkspaceClients = clients or OneWorkspace(client)
         self.service = service
         self.admins = admins
         """Slack user ids (`U…`, or `T…:U…`) the operator allows to start and manage pulses."""
@@ -83,9 +90,8 @@ class SlackTeamMessenger:
         """Each workspace's own settings (its pulse admins, its members' language), once the
         app is built (`SlackPulse.use_workspaces`)."""
         self.page_size = page_size
-        self._workspace: str | None = None
         self._dms: dict[str, str] = {}
-        """Slack user id -> the DM's channel id: a reminder does not reopen the DM."""
+        """Member (workspace and user) -> the DM's channel id: a reminder does not reopen it."""
 
     def attach(self, slack: SlackChannel) -> None:
         """Use the app's channel object (done by `build_app`)."""
@@ -122,26 +128,24 @@ class SlackTeamMessenger:
     async def post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
         await asyncio.to_thread(self._post_team, team, text, chart_png)
 
-    # ---- the Web API calls (in worker threads) -------------------------------------------
-    def workspace(self) -> str:
-        """The workspace (team) id of the bot token, asked once (auth.test)."""
-        if self._workspace is None:
-            self._workspace = self.client.auth_test()["team_id"]
-        return self._workspace
+    def team_key(self, workspace: str, channel: str) -> str:
+        """How the pulse of `channel` in `workspace` is stored (the channel id when self-hosted,
+        the workspace and the channel in OAuth mode)."""
+        return self.clients.team_key(workspace, channel)
 
+    # ---- the Web API calls (in worker threads) -------------------------------------------
     def _members(self, team: str) -> list[str]:
         """The channel's member ids (conversations.members) that are humans: not bots, not
         deactivated. The directory is read once per call with users.list (paginated), never
         users.info per member: a team of 1,000 costs a handful of calls, not 1,000."""
-        ids = self._paginate(lambda **page: self.client.conversations_members(channel=team, **page))
+        workspace, channel = self.clients.split_team(team)
+        client = self.clients.client_for(workspace)
+        ids = self._paginate(lambda **page: client.conversations_members(channel=channel, **page))
         humans: dict[str, str | None] = {}
-        for user in self._paginate(
-            lambda **page: self.client.users_list(include_locale=True, **page)
-        ):
+        for user in self._paginate(lambda **page: client.users_list(include_locale=True, **page)):
             if user.get("is_bot") or user.get("deleted") or user.get("id") == SLACKBOT:
                 continue
             humans[user["id"]] = user.get("locale")
-        workspace = self.workspace()
         chosen = self.workspaces.lang(workspace) if self.workspaces is not None else None
         members = []
         for user_id in dict.fromkeys(ids):  # unique, in Slack's order
@@ -171,53 +175,58 @@ class SlackTeamMessenger:
     def _admin_here(self, team: str, member: str) -> bool:
         """A workspace admin or owner, or the channel's creator. When Slack cannot tell, the
         answer is no: the caller is refused and can try again."""
-        user_id = SlackMember.parse(member).user
-        info = self.slack.safely("users.info", lambda: self.client.users_info(user=user_id))
+        who = SlackMember.parse(member)
+        workspace, channel_id = self.clients.split_team(team)
+        client = self.clients.client_for(workspace)
+        info = self.slack.safely("users.info", lambda: client.users_info(user=who.user))
         user = (info or {}).get("user") or {}
         if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
             return True
         channel = self.slack.safely(
-            "conversations.info", lambda: self.client.conversations_info(channel=team)
+            "conversations.info", lambda: client.conversations_info(channel=channel_id)
         )
-        return bool(channel) and (channel.get("channel") or {}).get("creator") == user_id
+        return bool(channel) and (channel.get("channel") or {}).get("creator") == who.user
 
     def _send_dm(self, member: str, replies: list[Reply]) -> None:
         """Into the member's DM: the channel id from an earlier round is reused (stored), so a
         round opens only new members' DMs (conversations.open is the slowest call, Tier 3).
         When a stored channel is gone (channel_not_found), Slack gives a new id on re-opening:
         nothing reached the old one, so everything is sent again there."""
-        user_id = SlackMember.parse(member).user
+        who = SlackMember.parse(member)
+        client = self.clients.client_for(who.team)
         lang = self.service.language(CHANNEL, member) or DEFAULT_LANGUAGE
-        dm = self._dms.get(user_id) or self.service.dm_channel(CHANNEL, member)
+        dm = self._dms.get(member) or self.service.dm_channel(CHANNEL, member)
         if dm is not None:
-            if self.slack.deliver(self.client, dm, replies, lang, None):
-                self._dms[user_id] = dm
+            if self.slack.deliver(client, dm, replies, lang, None):
+                self._dms[member] = dm
                 return
-            fresh = self._open(member, user_id)
+            fresh = self._open(client, member)
             if fresh != dm:
-                self.slack.deliver(self.client, fresh, replies, lang, None)
+                self.slack.deliver(client, fresh, replies, lang, None)
             return
-        self.slack.deliver(self.client, self._open(member, user_id), replies, lang, None)
+        self.slack.deliver(client, self._open(client, member), replies, lang, None)
 
-    def _open(self, member: str, user_id: str) -> str:
-        dm = self.slack.open_dm(self.client, user_id)
+    def _open(self, client: WebClient, member: str) -> str:
+        dm = self.slack.open_dm(client, SlackMember.parse(member).user)
         if dm is None:
             raise SlackSendError(f"cannot open a direct message with {member}")
-        self._dms[user_id] = dm
+        self._dms[member] = dm
         self.service.remember_dm_channel(CHANNEL, member, dm)
         return dm
 
     def _post_team(self, team: str, text: str, chart_png: bytes | None) -> None:
+        workspace, channel = self.clients.split_team(team)
+        client = self.clients.client_for(workspace)
         message = text_message(text)
         posted = self.slack.safely(
             "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=team, **message.as_kwargs()),
+            lambda: client.chat_postMessage(channel=channel, **message.as_kwargs()),
         )
         if posted is None:
-            raise SlackSendError(f"cannot post in channel {team} (is the bot invited?)")
+            raise SlackSendError(f"cannot post in channel {channel} (is the bot invited?)")
         if chart_png is not None:
             title = text.split("\n", 1)[0]
-            self.slack.upload_png(self.client, team, chart_png, f"pulse-{team}", title)
+            self.slack.upload_png(client, channel, chart_png, f"pulse-{channel}", title)
 
 
 def in_dm(body: dict[str, Any]) -> bool:
@@ -250,14 +259,19 @@ class SlackPulse:
         *,
         pacing: Pacing | None = None,
         admins: frozenset[str] = frozenset(),
+        installations: InstallationStore | None = None,
         **kwargs: Any,
     ) -> SlackPulse:
         """The pulse service over `service` (its pulse models registered with the engine, so a
         member's answers work after a restart) and a paced copy of the app's client; `admins`
-        are the operator's pulse admins (MATURITY_PULSE_ADMINS)."""
+        are the operator's pulse admins (MATURITY_PULSE_ADMINS). With `installations` (OAuth
+        mode) each workspace is reached with its own token, paced on its own."""
         pulse = PulseService(service, settings)
         paced = PacedClient.like(client, Pacer(pacing))
-        messenger = SlackTeamMessenger(paced, service, admins=admins)
+        clients = None
+        if installations is not None:
+            clients = InstalledWorkspaces(client, installations, pacing)
+        messenger = SlackTeamMessenger(paced, service, admins=admins, clients=clients)
         return cls(pulse, messenger, **kwargs)
 
     def use_workspaces(self, workspaces: Workspaces) -> None:
@@ -285,7 +299,7 @@ class SlackPulse:
     ) -> None:
         """`/maturity pulse ...`: in a channel the core's reply goes to the channel (only the
         person refused sees a refusal); in a DM it says to use the team's channel."""
-        team_id, user_id = body["team_id"], body["user_id"]
+        team_id, user_id = slack.workspace_of(body), body["user_id"]
         lang = slack.lang_for(client, team_id, user_id)
         if in_dm(body):
             dm = slack.open_dm(client, user_id) or body.get("channel_id", "")
@@ -295,9 +309,8 @@ class SlackPulse:
         name = body.get("channel_name") or ""
         team_name = f"#{name}" if name and name != "privategroup" else channel_id
         words = (body.get("text") or "").split()[1:]
-        result = self.runtime.command(
-            channel_id, team_name, external_id(team_id, user_id), words, lang
-        )
+        team = self.messenger.team_key(team_id, channel_id)
+        result = self.runtime.command(team, team_name, external_id(team_id, user_id), words, lang)
         refused = isinstance(result, NotAdmin)
         # a refusal says who may, in Slack's terms
         reply = st("pulse_not_admin", lang) if refused else pulse_text(result, lang)

@@ -48,8 +48,8 @@ def checked_app(
 ) -> SlackApp:
     """`build_app` (its pool sized by `settings`), with Slack's refusal of the token
     (auth.test) as one line for the user. When `settings` say OAuth mode (SLACK_CLIENT_ID and
-    SLACK_CLIENT_SECRET, HTTP), the app serves many workspaces (bot/slack/oauth.py); the team
-    pulse is then not offered (`/maturity pulse` says so): it sends with one workspace's token."""
+    SLACK_CLIENT_SECRET, HTTP), the app serves many workspaces (bot/slack/oauth.py); `pulse`
+    must then reach each workspace with its own token (`pulse_from_settings` makes it so)."""
     sizes: dict[str, Any] = {}
     if settings is not None:
         sizes = {
@@ -65,8 +65,8 @@ def checked_app(
                 credentials.client_id,
                 credentials.client_secret,
                 redirect_uri=credentials.redirect_uri,
+                installations=installations_of(pulse),
             )
-            pulse = None
     try:
         return build_app(
             service, client, signing_secret, pulse=pulse, web_settings=settings, **sizes
@@ -75,6 +75,36 @@ def checked_app(
         raise UsageError(f"Slack refused the bot token: {exc}") from None
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach the Slack Web API at {client.base_url}: {exc}") from None
+
+
+def installations_of(pulse: SlackPulse | None) -> Any:
+    """The installation store the pulse reaches workspaces through (OAuth mode), so the app's
+    OAuth flow saves into the same one; None when the pulse has one token."""
+    from bot.slack.pulse_clients import InstalledWorkspaces
+
+    clients = pulse.messenger.clients if pulse is not None else None
+    return clients.installations if isinstance(clients, InstalledWorkspaces) else None
+
+
+def pulse_from_settings(
+    settings: Settings, service: AssessmentService, client: WebClient, *, http: bool
+) -> SlackPulse:
+    """The team pulse: over the one bot token, or in OAuth mode over each installed
+    workspace's own token, found in our installation store (bot/slack/pulse_clients.py)."""
+    from bot.slack.pulse import SlackPulse
+
+    installations = None
+    if oauth_credentials(settings, http=http) is not None:
+        from bot.slack.oauth import InstallationStoreOverStorage
+
+        installations = InstallationStoreOverStorage(service.storage)
+    return SlackPulse.create(
+        service,
+        client,
+        checked_pulse_settings(settings),
+        admins=settings.pulse_admins,
+        installations=installations,
+    )
 
 
 def app_from_settings(
@@ -91,7 +121,6 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
     from bot.observability import set_worker_name
     from bot.observability.health import scheduler_running
     from bot.observability.logs import setup_logging
-    from bot.slack.pulse import SlackPulse
 
     set_worker_name(settings.maturity_worker_name)
     secrets = (
@@ -105,9 +134,7 @@ def run_slack(settings: Settings, args: argparse.Namespace, service: AssessmentS
         secrets=[s.get_secret_value() for s in secrets if s is not None],
     )
     client, signing_secret, app_token = client_from_settings(settings, http=args.http)
-    pulse = SlackPulse.create(
-        service, client, checked_pulse_settings(settings), admins=settings.pulse_admins
-    )
+    pulse = pulse_from_settings(settings, service, client, http=args.http)
     app = checked_app(service, client, signing_secret, pulse, settings)
     _stop_on_sigterm()
     try:

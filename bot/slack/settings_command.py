@@ -217,7 +217,7 @@ def settings_command(
     slack: SlackChannel, body: dict[str, Any], client: WebClient, respond: Any
 ) -> None:
     """`/maturity settings [name value]`: shown and answered only to the one who typed it."""
-    team_id, user_id = body["team_id"], body["user_id"]
+    team_id, user_id = slack.workspace_of(body), body["user_id"]
     lang = slack.lang_for(client, team_id, user_id)
     workspaces = slack.workspaces
 

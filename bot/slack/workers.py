@@ -90,10 +90,8 @@ def worker_app() -> Starlette:
     with starting():
         from bot.observability import set_worker_name
         from bot.observability.health import scheduler_running
-        from bot.platforms import checked_pulse_settings
         from bot.slack.http import web_app
-        from bot.slack.pulse import SlackPulse
-        from bot.slack.run import checked_app, client_from_settings
+        from bot.slack.run import checked_app, client_from_settings, pulse_from_settings
 
         arguments = worker_arguments()
         settings = worker_settings()
@@ -101,9 +99,7 @@ def worker_app() -> Starlette:
         _logging(settings)
         client, signing_secret, _ = client_from_settings(settings, http=True)
         service = worker_service(settings, arguments.get("db"))
-        pulse = SlackPulse.create(
-            service, client, checked_pulse_settings(settings), admins=settings.pulse_admins
-        )
+        pulse = pulse_from_settings(settings, service, client, http=True)
         app = checked_app(service, client, signing_secret, pulse, settings)
         server = web_app(
             app,

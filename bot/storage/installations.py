@@ -62,14 +62,16 @@ class Installations:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def save(self, row: InstallationRow) -> None:
+    def save(self, row: InstallationRow, workspace: str | None = None) -> None:
         """Keep (or replace: a reinstall) the workspace's bot installation. An uninstall of the
-        workspace is forgotten: its data is no longer due to be purged (bot/storage/purge.py)."""
+        workspace (`workspace`: the key its uninstall was recorded under, by default the team
+        id) is forgotten: its data is no longer due to be purged (bot/storage/purge.py)."""
         values = tuple(getattr(row, name) for name in _NAMES)
+        workspace = workspace or row.team_id
         with self.connection.transaction():
-            if row.team_id:
+            if workspace:
                 self.connection.execute(
-                    "delete from workspace_uninstalls where team_id = ?", (row.team_id,)
+                    "delete from workspace_uninstalls where team_id = ?", (workspace,)
                 )
             self.connection.execute(
                 f"insert into slack_installations ({_COLUMNS}) "

@@ -57,6 +57,10 @@ class PulseStore(Leases):
         rows = self._rows(_PULSE + "where t.channel = ? and t.external_id = ?", channel, team)
         return PulseRow(**rows[0]) if rows else None
 
+    def pulse_of_team(self, team_id: int) -> PulseRow | None:
+        rows = self._rows(_PULSE + "where p.team_id = ?", team_id)
+        return PulseRow(**rows[0]) if rows else None
+
     def due_pulses(self, channel: str, now: str) -> list[PulseRow]:
         sql = _PULSE + "where t.channel = ? and p.status = 'active' and p.next_run_at <= ?"
         return [PulseRow(**row) for row in self._rows(sql, channel, now)]

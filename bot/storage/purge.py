@@ -4,12 +4,14 @@ Uninstalling deletes the bot token at once (bot/slack/oauth.py) but keeps the da
 period, so an uninstall by mistake loses nothing; a reinstall in time forgets the uninstall.
 After it, `purge_workspace` deletes every row of the workspace in one transaction.
 
-Which rows are a workspace's: a Slack member is stored as `T…:U…` (bot/slack/member.py), so
-its users are those whose external id starts with `T…:`, each erased by `forget_user` (the same
-statements as /forget). A Slack team row is keyed by its channel id only; it is the workspace's
-when anyone the pulse stored about it is: its creator (of the team or the pulse), a member or
-an invitee carries the `T…:` prefix. Those are read before the users are forgotten (forgetting
-clears a creator)."""
+A workspace is named by its workspace key (bot/slack/member.py): `T…`, or `E…:T…` for a Grid
+workspace in OAuth mode, or `E…` for a whole Grid organisation. A Slack member is stored as
+the key and the user (`T…:U…`), so its users are those whose external id starts with `key:`,
+each erased by `forget_user` (the same statements as /forget). A pulse team started in OAuth
+mode is keyed the same way (`T…:C…`); one of a self-hosted app by its channel id only, and it
+is the workspace's when anyone the pulse stored about it is: its creator (of the team or the
+pulse), a member or an invitee carries the prefix. Those are read before the users are
+forgotten (forgetting clears a creator)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from bot.storage.users import User
 
 SLACK = "slack"
 """The channel name Slack's rows are stored under (bot/slack/events.py's CHANNEL)."""
+UNINSTALLED = "uninstalled"
+"""A pulse's status while its workspace has uninstalled the app: a reinstall resumes it."""
 
 
 def _prefix(team_id: str) -> str:
@@ -28,7 +32,8 @@ def _prefix(team_id: str) -> str:
 
 _LIKE = "like ? escape '\\'"
 _TEAMS = (
-    f"select t.id from teams t where t.channel = ? and (t.created_by {_LIKE} "
+    f"select t.id from teams t where t.channel = ? and (t.external_id {_LIKE} "
+    f"or t.created_by {_LIKE} "
     f"or exists (select 1 from pulses p where p.team_id = t.id and p.created_by {_LIKE}) "
     f"or exists (select 1 from team_members m where m.team_id = t.id and m.member {_LIKE}) "
     "or exists (select 1 from round_invites i join rounds r on r.id = i.round_id "
@@ -84,22 +89,36 @@ class Uninstalls:
     def team_ids(self, team_id: str) -> list[int]:
         """The pulse teams (rows of `teams`) of the workspace."""
         like = _prefix(team_id)
-        rows = self.storage._rows(_TEAMS, SLACK, like, like, like, like)
+        rows = self.storage._rows(_TEAMS, SLACK, like, like, like, like, like)
         return [row["id"] for row in rows]
 
     def stop_pulses(self, team_id: str) -> int:
-        """Stop the workspace's active pulses, so the scheduler opens no more rounds."""
+        """Stop the workspace's active pulses, so the scheduler opens no more rounds; they are
+        marked `uninstalled`, so a reinstall knows which to resume (`uninstalled_pulses`)."""
         ids = self.team_ids(team_id)
         if not ids:
             return 0
         marks = ", ".join("?" * len(ids))
         with self.storage.transaction():
             cursor = self.storage.execute(
-                f"update pulses set status = 'stopped' where status = 'active' "
+                f"update pulses set status = '{UNINSTALLED}' where status = 'active' "
                 f"and team_id in ({marks})",
                 ids,
             )
             return cursor.rowcount
+
+    def uninstalled_pulses(self, team_id: str) -> list[int]:
+        """The pulse teams (row ids) that the workspace's uninstall stopped."""
+        ids = self.team_ids(team_id)
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self.storage._rows(
+            f"select team_id from pulses where status = '{UNINSTALLED}' "
+            f"and team_id in ({marks}) order by team_id",
+            *ids,
+        )
+        return [row["team_id"] for row in rows]
 
     def known(self, team_id: str) -> bool:
         """Whether anything of the workspace is stored."""
