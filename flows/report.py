@@ -22,6 +22,7 @@ from flows.initiatives import Initiative, build_matrix, objective_name
 from flows.model_schema import COMPLETE, MaturityModel
 from flows.pillar_results import join_words, pillar_level_indices, profile_sentence
 from flows.pulse import RoundReport, phase_label
+from flows.replies import ChartSpec
 from flows.report_roadmap import Quarter, long_date, roadmap
 from flows.results import (
     PastResult,
@@ -50,6 +51,8 @@ class Standing:
     why: tuple[str, ...]
     pillars: tuple[tuple[str, str, int, int], ...] = ()
     """(pillar, level name, level 1-based, number of levels), as on the result card."""
+    chart: ChartSpec | None = None
+    """Pillar models: the card's radar."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ def _standing(model: MaturityModel, past: PastResult, lang: str, scanned: bool) 
         date=past.finished_at[:10],
         why=why,
         pillars=card.pillar_levels,
+        chart=card.chart,
     )
 
 
