@@ -138,11 +138,11 @@ def heatmap_svg(
     columns: Sequence[str],
     cells: Sequence[Sequence[float | None]],
     maximum: float,
-    withheld_label: str,
+    withheld_labels: Sequence[str],
     label_id: str,
 ) -> str:
     """Teams down, pillars across, each cell its average level; a withheld cell (None) is grey
-    with `withheld_label`, never a number."""
+    with its row's `withheld_labels` entry, never a number."""
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
@@ -154,7 +154,7 @@ def heatmap_svg(
         for c, value in enumerate(row):
             shown = WITHHELD if value is None else colours(scale(value))
             ax.add_patch(matplotlib.patches.Rectangle((c, r), 1, 1, color=shown, ec="white"))
-            text = withheld_label if value is None else f"{value:.1f}"
+            text = withheld_labels[r] if value is None else f"{value:.1f}"
             dark = value is not None and scale(value) > 0.55
             ax.text(
                 c + 0.5,
@@ -171,7 +171,7 @@ def heatmap_svg(
     ax.set_xticklabels([wrap(name, 14) for name in columns], fontsize=8)
     ax.xaxis.tick_top()
     ax.set_yticks([r + 0.5 for r in range(len(rows))])
-    ax.set_yticklabels([wrap(name, 20) for name in rows], fontsize=9)
+    ax.set_yticklabels([wrap(_plain_text(name), 20) for name in rows], fontsize=9)
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
@@ -179,6 +179,11 @@ def heatmap_svg(
 
 
 # ---- SVG for inlining -------------------------------------------------------------------------
+def _plain_text(text: str) -> str:
+    """A name someone typed (a team's), shown as typed: `$` would start matplotlib's maths."""
+    return text.replace("$", r"\$")
+
+
 def _plain(ax) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)

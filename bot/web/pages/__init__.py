@@ -17,7 +17,12 @@ import importlib
 
 from starlette.routing import BaseRoute
 
-PAGE_MODULES: tuple[str, ...] = ("bot.web.pages.home",)
+PAGE_MODULES: tuple[str, ...] = (
+    "bot.web.pages.my_results",
+    "bot.web.pages.team",
+    "bot.web.pages.organisation",
+    "bot.web.report",
+)
 
 
 def page_routes() -> list[BaseRoute]:
