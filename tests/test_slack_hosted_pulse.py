@@ -156,3 +156,18 @@ def test_an_uninstall_stops_the_pulse_and_a_reinstall_resumes_it(hosted, fake, c
     t1 = [c for c in invitations(hosted, mark) if c.team == "T1"]
     assert sorted(c.response.get("channel") for c in t1) == [f"DT1{user}" for user in MEMBERS]
     assert fake.token_of("T1") != old_token  # the new token reached them
+
+
+def test_a_team_whose_channel_is_gone_does_not_hold_up_the_other_workspace(hosted, fake, clock):
+    for team in TEAMS:
+        start_pulse(hosted, team)
+    with fake._lock:
+        del fake.channels["CT1"]  # archived, or the bot was removed: Slack says channel_not_found
+    mark = tick(hosted, clock, START.replace(hour=10))
+    assert sorted(c.response.get("channel") for c in invitations(hosted, mark)) == [
+        f"DT2{user}" for user in MEMBERS
+    ]
+    rounds = hosted.storage._rows(
+        "select t.external_id from rounds r join teams t on t.id = r.team_id"
+    )
+    assert [row["external_id"] for row in rounds] == ["T2:CT2"]  # T1's stays due: tried again

@@ -3,16 +3,15 @@ behind web_app on 127.0.0.1 and the fake Slack. Two workspaces install, each mem
 an assessment, and each workspace has a pulse. `app_uninstalled` (a signed event) deletes T1's
 token at once and stops its pulse; T1's data goes when the pulse tick runs past the grace period
 (or at once with `maturity-bot workspace purge`), and a reinstall in time keeps it. T2 is never
-touched. The hosted app offers no pulse command in OAuth mode (bot/slack/run.py), so the pulses
-are stored as `/maturity pulse start` stores them; the tick is the pulse runtime's own, run by
-hand at a chosen moment as its scheduler would."""
+touched. The pulses are stored as `/maturity pulse start` stores them in OAuth mode (the team is
+the workspace and the channel; tests/test_slack_hosted_pulse.py runs the command itself); the
+tick is the pulse runtime's own, run by hand at a chosen moment as its scheduler would. On
+SQLite and PostgreSQL: every row of every table is read back through the store's connection."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -20,8 +19,7 @@ from pydantic import ValidationError
 from bot.cli import main
 from bot.pulse.service import PulseSettings
 from bot.settings import Settings, describe
-from bot.slack.pulse import SlackPulse
-from bot.slack.web_client import make_client
+from bot.storage.admin import reference
 from bot.storage.installations import Installations
 from bot.storage.pulses import PulseStore
 from tests.fake_slack import FakeSlack
@@ -48,40 +46,31 @@ def fake():
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "hosted.db"
+def db_path(database_target) -> str:
+    return database_target
 
 
 @pytest.fixture
 def hosted(fake, db_path, models):
-    app = Hosted(fake, str(db_path), models)
-    pulse = SlackPulse.create(
-        app.service, make_client(None, fake.api_url), PulseSettings(), scheduled=False
-    )
-    pulse.start()
-    app.stack.callback(pulse.stop)
-    app.pulse = pulse
+    app = Hosted(fake, db_path, models, pulse_settings=PulseSettings())
     for team in ("T1", "T2"):
         app.install(team)
         mark = fake.mark()
         app.assessment(team, "U1", "groeimodel", option=0)
         fake.wait_for("views.publish", lambda c, team=team: c.team == team, after=mark)
         PulseStore(app.storage).save_pulse(
-            "slack", f"C{team}", f"#{team}", f"{team}:U1", PULSE, "2026-11-01T00:00:00+00:00"
+            "slack", f"{team}:C{team}", f"#{team}", f"{team}:U1", PULSE, "2026-11-01T00:00:00+00:00"
         )
     yield app
     app.close()
 
 
-def dump(db_path: Path) -> dict[str, list[dict]]:
-    """Every row of every table, read with a connection of its own."""
-    rows = {}
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        tables = [n for (n,) in conn.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            rows[table] = [dict(row) for row in conn.execute(f'select * from "{table}"')]
-    return rows
+def dump(hosted) -> dict[str, list[dict]]:
+    """Every row of every table of the schema (`db copy`'s list of them)."""
+    return {
+        shape.name: [dict(row) for row in hosted.storage._rows(f'select * from "{shape.name}"')]
+        for shape in reference()
+    }
 
 
 def of(rows: dict[str, list[dict]], team: str) -> dict[str, list[dict]]:
@@ -116,7 +105,7 @@ def uninstall(hosted, team: str) -> None:
 
 
 def status(hosted, team: str) -> str:
-    return PulseStore(hosted.storage).pulse("slack", f"C{team}").status
+    return PulseStore(hosted.storage).pulse("slack", f"{team}:C{team}").status
 
 
 def tick(hosted, moment: datetime) -> None:
@@ -124,7 +113,7 @@ def tick(hosted, moment: datetime) -> None:
 
 
 def test_an_uninstall_stops_at_once_and_purges_after_the_grace_period(hosted, fake, db_path):
-    before = dump(db_path)
+    before = dump(hosted)
     t1, t2 = of(before, "T1"), of(before, "T2")
     assert {"users", "assessments", "answers", "results", "pulses", "teams"} <= set(t1)
     uninstall(hosted, "T1")
@@ -141,11 +130,11 @@ def test_an_uninstall_stops_at_once_and_purges_after_the_grace_period(hosted, fa
 
     now = datetime.now(UTC)
     tick(hosted, now + timedelta(days=GRACE - 1))  # within the grace period: all kept
-    kept = of(dump(db_path), "T1")
+    kept = of(dump(hosted), "T1")
     assert {"users", "assessments", "answers", "results", "pulses", "teams"} <= set(kept)
 
     tick(hosted, now + timedelta(days=GRACE, hours=1))
-    after = dump(db_path)
+    after = dump(hosted)
     assert of(after, "T1") == {}
     assert of(after, "T2") == t2
 
@@ -154,7 +143,7 @@ def test_a_reinstall_within_the_grace_period_keeps_the_data(hosted, db_path):
     uninstall(hosted, "T1")
     hosted.install("T1")
     tick(hosted, datetime.now(UTC) + timedelta(days=GRACE + 10))
-    kept = of(dump(db_path), "T1")
+    kept = of(dump(hosted), "T1")
     assert {"users", "assessments", "answers", "results", "pulses", "teams"} <= set(kept)
 
 
@@ -168,11 +157,11 @@ def test_revoking_the_bot_token_is_an_uninstall(hosted):
 
 def test_workspace_purge_deletes_at_once(hosted, db_path, capsys, clean_env):
     uninstall(hosted, "T1")
-    t2 = of(dump(db_path), "T2")
+    t2 = of(dump(hosted), "T2")
     assert main(["workspace", "purge", "T1", "--db", str(db_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("workspace T1: deleted\n") and "  results: 1\n" in out
-    after = dump(db_path)
+    after = dump(hosted)
     assert of(after, "T1") == {} and of(after, "T2") == t2
 
 

@@ -57,7 +57,10 @@ class RoundLifecycle:
             now = now or self.clock()
             channel = messenger.channel
             for pulse in await asyncio.to_thread(self.store.due_pulses, channel, iso(now)):
-                await self._open(messenger, pulse, now)
+                try:
+                    await self._open(messenger, pulse, now)
+                except Exception:  # one team's platform error must not hold up the others
+                    log.exception("opening the round of pulse team %s failed", pulse.team_id)
             await self.send_pending(messenger)
             await self._remind(messenger, now)
             await self.close_rounds(messenger, now)
