@@ -120,6 +120,7 @@ TRANSITIONS = [
     _t("unknown_command", "*", after="say_unknown_command"),
     _t("initiatives", "*", after="handle_initiatives"),
     _t("remind", "*", after="schedule_recheck"),
+    _t("report", "*", after="say_report"),
     _t("stale", "*", after="say_stale"),
     _t("open", "*", "asking", conditions="has_current_open", after="do_resume"),
     _t("open", "*", "choosing_model", after="show_menu"),

@@ -43,6 +43,9 @@ class Kind(StrEnum):
     """Remind me to redo a model: value "<model id> <months>" (or just "<months>")."""
     FINISH_NOW = "finish_now"
     """Stop at a failed go/no-go step (the exit moment) and see the advice, skipping the rest."""
+    REPORT = "report"
+    """Make a board report: the channel sends a sign-in link to the dashboard's report page
+    (the engine only answers when a channel cannot, saying where the report is)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ COMMANDS: dict[str, Kind] = {
     "finish_now": Kind.FINISH_NOW,
     "advice": Kind.FINISH_NOW,
     "advies": Kind.FINISH_NOW,
+    "report": Kind.REPORT,
+    "rapport": Kind.REPORT,
+    "bestuursrapport": Kind.REPORT,
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flows.engine_data import HISTORY_PAGE_SIZE, FinishAssessment
-from flows.events import payload_history
+from flows.events import Kind, payload_command, payload_history
 from flows.i18n import t
 from flows.replies import Choice, Reply, Say
 from flows.results import PastResult, StoredResult, phase_name, result_card, stored_result
@@ -42,12 +42,21 @@ class ResultsMixin(TurnBase):
         self.conv = replace(self.conv, question_id=None)
 
     def card(self, model_id: str, result: StoredResult, assessment_id: str) -> Reply:
+        """The result card, offering a board report after its own follow-ups."""
         model = self.engine.lookup(model_id)
         if isinstance(model, QuickScan):
-            return scan_card(model, self.engine.models, result, self.language, assessment_id)
-        if model.kind == "steps":
-            return step_card(model, result, self.language, assessment_id)
-        return result_card(model, result, self.language, assessment_id, self.engine.models)
+            card = scan_card(model, self.engine.models, result, self.language, assessment_id)
+        elif model.kind == "steps":
+            card = step_card(model, result, self.language, assessment_id)
+        else:
+            card = result_card(model, result, self.language, assessment_id, self.engine.models)
+        offer = Choice(t("report_button", self.language), payload_command(Kind.REPORT))
+        return replace(card, follow_up=(*card.follow_up, offer))
+
+    def say_report(self) -> None:
+        """`/report`, when the channel did not send a link itself (it has no dashboard)."""
+        self.say("report_no_web")
+        self.ask_again()
 
     def show_result(self) -> None:
         history = self.inputs.history or ()
