@@ -402,11 +402,15 @@ def build_app(
 
         @app.event("app_uninstalled")
         def on_app_uninstalled(context: BoltContext) -> None:
-            uninstall.app_uninstalled(context.enterprise_id, context.team_id)
+            uninstall.app_uninstalled(
+                context.enterprise_id, context.team_id, bool(context.is_enterprise_install)
+            )
 
         @app.event("tokens_revoked")
         def on_tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
-            uninstall.tokens_revoked(event, context.enterprise_id, context.team_id)
+            uninstall.tokens_revoked(
+                event, context.enterprise_id, context.team_id, bool(context.is_enterprise_install)
+            )
 
     return app
 

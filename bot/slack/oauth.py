@@ -154,15 +154,25 @@ class Uninstaller:
         self.installations = installations
         self.clock = clock
 
-    def app_uninstalled(self, enterprise_id: str | None, team_id: str | None) -> None:
+    def app_uninstalled(
+        self, enterprise_id: str | None, team_id: str | None, org_wide: bool = False
+    ) -> None:
+        """`org_wide`: the organisation's own install (Grid) went, whichever workspace the
+        event names: its row is the organisation's, and so is the grace period."""
+        team_id = None if org_wide else team_id
         self.installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
         self._uninstalled(workspace_key(enterprise_id, team_id))
 
     def tokens_revoked(
-        self, event: dict[str, Any], enterprise_id: str | None, team_id: str | None
+        self,
+        event: dict[str, Any],
+        enterprise_id: str | None,
+        team_id: str | None,
+        org_wide: bool = False,
     ) -> None:
         """Only the bot's token matters: we hold no user tokens."""
         if event.get("tokens", {}).get("bot"):
+            team_id = None if org_wide else team_id
             self.installations.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
             self._uninstalled(workspace_key(enterprise_id, team_id))
 
