@@ -29,18 +29,28 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 TOKEN_FIELD = "token"
+TARGET_FIELD = "to"
+TARGETS = frozenset({"report"})
+"""Pages a link may land on instead of "home" (route names, never a URL: no open redirect)."""
 
 
 def sign_in_link(
-    storage: Storage, settings: Settings, viewer: Viewer, *, now: datetime | None = None
+    storage: Storage,
+    settings: Settings,
+    viewer: Viewer,
+    *,
+    now: datetime | None = None,
+    target: str | None = None,
 ) -> str | None:
     """A new single-use sign-in link for `viewer`, or None when MATURITY_WEB_URL is not set (the
-    chat then says the dashboard is not set up). Blocking (a database write)."""
+    chat then says the dashboard is not set up). `target` (one of TARGETS, e.g. "report" for
+    the chat's "make a board report") is where it lands. Blocking (a database write)."""
     base = settings.maturity_web_url
     if not base:
         return None
     token = WebSessionStore(storage).issue_link(viewer, now=now)
-    return f"{base.rstrip('/')}/signin/{token}"
+    to = f"?{TARGET_FIELD}={target}" if target in TARGETS else ""
+    return f"{base.rstrip('/')}/signin/{token}{to}"
 
 
 def _refused_link(request: Request, state: LinkState) -> Response:
@@ -60,7 +70,9 @@ async def open_link(request: Request) -> Response:
     state = await anyio.to_thread.run_sync(lambda: sessions.link_state(token))
     if state.state != "valid":
         return _refused_link(request, state)
-    return render(request, "signin.html", {"token": token, "lang": state.lang})
+    to = request.query_params.get(TARGET_FIELD, "")
+    context = {"token": token, "lang": state.lang, "to": to if to in TARGETS else ""}
+    return render(request, "signin.html", context)
 
 
 async def redeem(request: Request) -> Response:
@@ -81,7 +93,8 @@ async def redeem(request: Request) -> Response:
     outcome = await anyio.to_thread.run_sync(use)
     if isinstance(outcome, LinkState):
         return _refused_link(request, outcome)
-    response = RedirectResponse(_home(request), status_code=303, headers=SECURITY_HEADERS)
+    landing = _home(request, form.get(TARGET_FIELD, ""))
+    response = RedirectResponse(landing, status_code=303, headers=SECURITY_HEADERS)
     _set_cookie(response, context, outcome.session_id, hours)
     return response
 
@@ -100,8 +113,10 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-def _home(request: Request) -> str:
-    return str(request.scope["router"].url_path_for("home"))
+def _home(request: Request, target: str = "") -> str:
+    """Where a redeemed link lands: its target page when it names one of TARGETS, else home."""
+    name = target if target in TARGETS else "home"
+    return str(request.scope["router"].url_path_for(name))
 
 
 def _set_cookie(response: Response, context: WebContext, session_id: str, hours: float) -> None:
