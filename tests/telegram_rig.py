@@ -98,11 +98,13 @@ class Rig:
         pace: float = 0,
         limits: dict[str, float] | None = None,
         concurrency: int = CONCURRENCY,
+        web_settings: Any = None,
     ) -> None:
         """`pace` (seconds between two pulse messages into one chat) and `limits` (the rate
         limiter's flood limits, e.g. overall_max_rate) are off by default: the tests check what
         is sent, not how long it takes; a benchmark sets Telegram's. `concurrency`: updates
-        handled at once (MATURITY_TELEGRAM_CONCURRENCY; default, the bot's)."""
+        handled at once (MATURITY_TELEGRAM_CONCURRENCY; default, the bot's). `web_settings`:
+        the dashboard's (MATURITY_WEB_URL: /dashboard's links, the pages in the webhook server)."""
         self.fake = fake
         self.db_path = db_path
         self.models = models
@@ -114,6 +116,7 @@ class Rig:
         self.pace = pace
         self.limits = {"overall_max_rate": 0, "group_max_rate": 0, **(limits or {})}
         self.concurrency = concurrency
+        self.web_settings = web_settings
         self._thread: threading.Thread | None = None
         self.start()
 
@@ -134,6 +137,7 @@ class Rig:
             rate_limiter=RetryingRateLimiter(network_retries=2, backoff=0.01, **self.limits),
             pulse=self.telegram_pulse,
             concurrency=self.concurrency,
+            web_settings=self.web_settings,
         )
         self.loop = asyncio.new_event_loop()
         self.stop_event = asyncio.Event()

@@ -174,6 +174,20 @@ class WebSessionStore:
             for table in ("web_links", "web_sessions")
         )
 
+    def teams_of(self, channel: str, member: str, limit: int = 50) -> list[str]:
+        """The pulse teams (their chat ids) `member` joined or started on `channel`: where a
+        Telegram person may be a group admin, asked of Telegram at sign-in."""
+        rows = self.connection._rows(
+            "select t.external_id from teams t where t.channel = ? and (t.created_by = ? "
+            "or exists (select 1 from team_members m where m.team_id = t.id and m.member = ?)) "
+            "order by t.id limit ?",
+            channel,
+            member,
+            member,
+            limit,
+        )
+        return [row["external_id"] for row in rows]
+
     def _clean(self, moment: datetime) -> None:
         self.connection.execute(
             "delete from web_links where expires_at < ?", (_stamp(moment - KEPT_AFTER_EXPIRY),)

@@ -38,7 +38,7 @@ from bot.telegram.bot_api import POOL_SIZE, bot_api_request
 from bot.telegram.platform import check_token, check_url
 from bot.telegram.render import command_menu
 from bot.telegram.updates import CHANNEL, TelegramChannel, UserLocks, command_word
-from bot.telegram.webhook import READINESS, WebhookConfig, WebhookServer
+from bot.telegram.webhook import DASHBOARD_ROUTES, READINESS, WebhookConfig, WebhookServer
 from flows.i18n import DEFAULT_LANGUAGE
 from flows.model_schema import LANGUAGES
 
@@ -142,6 +142,7 @@ def build_application(
     rate_limiter: RetryingRateLimiter | None = None,
     pulse: TelegramPulse | None = None,
     concurrency: int = CONCURRENCY,
+    web_settings: Settings | None = None,
 ) -> Application:
     """The PTB Application with our one handler; no network until it is initialised.
 
@@ -153,7 +154,11 @@ def build_application(
 
     `pulse` (default: the pulse with default settings) answers `/pulse` and the join button;
     its scheduler starts and stops with the Application through the post_init and post_stop
-    hooks, which `serve` runs as `run_polling` would."""
+    hooks, which `serve` runs as `run_polling` would.
+
+    `web_settings` with a MATURITY_WEB_URL: `/dashboard` sends a sign-in link, and the webhook
+    server (when there is one) serves the dashboard's pages beside the webhook (bot/web)."""
+    from bot.telegram.dashboard import TelegramDashboard
     from bot.telegram.pulse import TelegramPulse
 
     builder = (
@@ -175,6 +180,11 @@ def build_application(
     channel = TelegramChannel(service)
     pulse.attach(app.bot, channel)
     channel.pulse = pulse
+    channel.dashboard = TelegramDashboard(web_settings)
+    if web_settings is not None and web_settings.maturity_web_url:
+        from bot.web.app import web_routes
+
+        app.bot_data[DASHBOARD_ROUTES] = web_routes(service.storage, web_settings, service.models)
     app.add_handler(TypeHandler(Update, channel.on_update))
     app.add_error_handler(channel.on_error)
     # what the webhook's /readyz checks: the database, and whether the pulse scheduler runs
@@ -303,6 +313,7 @@ def run_telegram(settings: Settings, args: argparse.Namespace, service: Assessme
         rate_limiter=RetryingRateLimiter(rate=settings.maturity_telegram_rate),
         pulse=pulse,
         concurrency=settings.maturity_telegram_concurrency,
+        web_settings=settings,
     )
     where = base_url or "https://api.telegram.org/bot"
     try:

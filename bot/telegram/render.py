@@ -67,6 +67,7 @@ COMMAND_MENU = (
     "help",
     "forget",
     "export",
+    "dashboard",
 )
 """The commands Telegram offers in its menu (setMyCommands), in this order."""
 

@@ -95,6 +95,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Delete everything stored about you",
     },
     "cmd_export": {"nl": "Je gegevens als bestand", "en": "Your data as a file"},
+    "cmd_dashboard": {"nl": "Je dashboard in de browser", "en": "Your dashboard in the browser"},
     "cmd_scan": {
         "nl": "Snelle scan: je plek op alle modellen",
         "en": "Quick scan: your place on every model",

@@ -44,7 +44,8 @@ from flows.events import COMMANDS, Event, Kind, from_payload, from_text
 from flows.i18n import normalise_language, t
 from flows.replies import Reply
 
-if TYPE_CHECKING:  # bot.telegram.pulse builds on this module
+if TYPE_CHECKING:  # bot.telegram.pulse and .dashboard build on this module
+    from bot.telegram.dashboard import TelegramDashboard
     from bot.telegram.pulse import TelegramPulse
 
 CHANNEL = "telegram"
@@ -53,6 +54,7 @@ PULSE_DEEP_LINK = "pulse"
 """`/start pulse`: a pulse member opening the private chat from the join button's link."""
 FORGET_WORDS = {"forget", "vergeet"}
 EXPORT_WORDS = {"export", "exporteer"}
+DASHBOARD_WORDS = {"dashboard"}
 LANG_WORDS = {word for word, kind in COMMANDS.items() if kind is Kind.LANG}
 
 log = logging.getLogger("bot.telegram")
@@ -101,6 +103,8 @@ class TelegramChannel(TelegramSender):
         self.locks = UserLocks()
         self.pulse: TelegramPulse | None = None
         """Team pulse checks (`/pulse`, the join button), set by `build_application`."""
+        self.dashboard: TelegramDashboard | None = None
+        """`/dashboard`'s sign-in link (bot/telegram/dashboard.py), set by `build_application`."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every update PTB receives (one TypeHandler, no ConversationHandler: the state is the
@@ -153,7 +157,8 @@ class TelegramChannel(TelegramSender):
             return  # /start@OtherBot in a group: not for us
         if message.chat.type != ChatType.PRIVATE:
             known = command is not None and (
-                command[0] in COMMANDS or command[0] in FORGET_WORDS | EXPORT_WORDS
+                command[0] in COMMANDS
+                or command[0] in FORGET_WORDS | EXPORT_WORDS | DASHBOARD_WORDS
             )
             if known and await self.first_delivery(update):
                 lang = await self.language(user)
@@ -171,6 +176,10 @@ class TelegramChannel(TelegramSender):
         if command is not None and command[0] in EXPORT_WORDS:
             if await self.first_delivery(update):
                 await self.export(bot, chat_id, user)
+            return
+        if command is not None and command[0] in DASHBOARD_WORDS and self.dashboard is not None:
+            if await self.first_delivery(update):
+                await self.dashboard.send_link(self, bot, chat_id, user)
             return
         if command is not None and command[0] in LANG_WORDS and not command[2]:
             if await self.first_delivery(update):

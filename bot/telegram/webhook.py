@@ -9,7 +9,8 @@ This one checks, in order, and stops at the first failure with one log line (nev
 Then the update goes to the Application's queue, exactly as PTB's own server does it, and is
 handled like a polled one (its update_id recorded with its effect, so a redelivery is a no-op).
 
-Beside the webhook: /healthz, /readyz and /metrics (bot/observability/health.py). Each webhook
+Beside the webhook: /healthz, /readyz and /metrics (bot/observability/health.py), and with
+MATURITY_WEB_URL the dashboard's pages (bot/web), so one process serves both. Each webhook
 request gets a request id; an update's handling carries it into its log lines and is timed from
 the request's arrival to its end, by two handlers around ours (one group before, one after).
 """
@@ -52,6 +53,8 @@ from bot.telegram.updates import CHANNEL
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 READINESS = "maturity_readiness"
 """The key in `Application.bot_data` of what /readyz checks (set by build_application)."""
+DASHBOARD_ROUTES = "maturity_dashboard_routes"
+"""The key in `Application.bot_data` of the dashboard's routes (bot/web), served after ours."""
 MAX_IN_FLIGHT = 10_000
 """Arrivals kept for updates not handled yet; past it the oldest are forgotten (not timed)."""
 
@@ -149,7 +152,11 @@ def webhook_app(app: Application, config: WebhookConfig) -> Starlette:
     path = "/" + config.path
     readiness: Readiness | None = app.bot_data.get(READINESS)
     return Starlette(
-        routes=[Route(path, receive, methods=["POST"]), *health_routes(readiness)],
+        routes=[
+            Route(path, receive, methods=["POST"]),
+            *health_routes(readiness),
+            *app.bot_data.get(DASHBOARD_ROUTES, []),  # last: its Mount takes every other path
+        ],
         middleware=[Middleware(Observed, channel=CHANNEL, paths=[path])],
     )
 

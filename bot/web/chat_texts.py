@@ -35,7 +35,6 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "nl": "Het lukte niet om je link te maken. Probeer het zo nog eens.",
         "en": "Your link could not be made. Please try again in a moment.",
     },
-    "cmd_dashboard": {"nl": "Je dashboard in de browser", "en": "Your dashboard in the browser"},
 }
 
 
