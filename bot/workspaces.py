@@ -18,7 +18,11 @@ def add_workspace_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     purge = workspace_sub.add_parser(
         "purge", parents=[common], help="delete every row of a workspace now (asks nothing)"
     )
-    purge.add_argument("team_id", metavar="TEAM_ID", help="the workspace id (T…)")
+    purge.add_argument(
+        "team_id",
+        metavar="TEAM_ID",
+        help="the workspace id (T…), a Grid organisation (E…) or one of its workspaces (E…:T…)",
+    )
 
 
 def cmd_workspace(args: argparse.Namespace, default: str | Path, say: Say = print) -> int:

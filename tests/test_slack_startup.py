@@ -18,6 +18,8 @@ from bot.cli import main
 from bot.settings import Settings
 from bot.slack.app import socket_mode_handler
 from bot.slack.http import EVENTS_PATH
+from bot.slack.oauth import BOT_SCOPES
+from bot.slack.platform import REDIRECT_PATH
 from bot.slack.render import SLASH_COMMAND
 from bot.slack.run import app_from_settings
 from tests.fake_slack import BOT_TOKEN, FakeSlack, SlackSender
@@ -175,23 +177,32 @@ SCOPES_FOR_METHOD = {
 }
 
 
-def test_the_manifest_creates_the_app_the_bot_expects():
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text("utf-8"))
+@pytest.mark.parametrize("name", ["manifest.yml", "manifest.distributed.yml"])
+def test_the_manifest_creates_the_app_the_bot_expects(name):
+    """manifest.yml: one organisation's own app (Socket Mode); manifest.distributed.yml: the
+    hosted app that workspaces install with "Add to Slack" (HTTP, OAuth redirect, uninstall
+    events, org-wide installs on Grid). The same command, Home tab and scopes in both."""
+    manifest = yaml.safe_load((ROOT / name).read_text("utf-8"))
     features, settings = manifest["features"], manifest["settings"]
+    distributed = name == "manifest.distributed.yml"
     [command] = features["slash_commands"]
     assert command["command"] == SLASH_COMMAND
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["app_home"]["messages_tab_enabled"] is True
     assert features["app_home"]["messages_tab_read_only_enabled"] is False
-    assert settings["socket_mode_enabled"] is True
+    assert settings["socket_mode_enabled"] is not distributed
+    assert settings["org_deploy_enabled"] is distributed
     assert settings["interactivity"]["is_enabled"] is True
-    # the two last are listened to in OAuth mode (many workspaces), harmless in the other
+    uninstalls = {"app_uninstalled", "tokens_revoked"} if distributed else set()
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "message.im",
-        "app_uninstalled",
-        "tokens_revoked",
+        *uninstalls,
     }
+    redirects = manifest["oauth_config"].get("redirect_urls", [])
+    assert [url.startswith("https://") and url.endswith(REDIRECT_PATH) for url in redirects] == (
+        [True] if distributed else []
+    )
     for url in (
         command["url"],
         settings["interactivity"]["request_url"],
@@ -208,4 +219,4 @@ def test_the_manifest_creates_the_app_the_bot_expects():
     used = set(re.findall(r"client\.(\w+)\(", source))
     assert used <= set(SCOPES_FOR_METHOD), f"add the scope for {used - set(SCOPES_FOR_METHOD)}"
     needed = set().union(*(SCOPES_FOR_METHOD[m] for m in used))
-    assert needed | {"commands", "im:history"} == scopes
+    assert needed | {"commands", "im:history"} == scopes == set(BOT_SCOPES)
