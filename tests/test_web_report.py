@@ -23,6 +23,7 @@ from tests.helpers import Chat
 from tests.web_rig import (
     browser,  # noqa: F401 (a fixture; tests take it as a parameter)
     check_accessibility,
+    open_sign_in_link,
     save_screenshot,
     serve_web,
     signed_in_page,
@@ -135,3 +136,67 @@ def test_someone_without_results_gets_a_report_that_says_what_to_do(
         assert t("report_none_initiatives", "nl").split(".")[0] in body
         check_accessibility(page)
         page.context.close()
+
+
+SIGNIN_TO_REPORT = re.compile(r"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+\?to=report")
+
+
+def report_offer(message) -> dict:
+    """The follow-up element that offers the board report (a button, or an option of the
+    select when the result offers many things), as a block_actions action."""
+    for block in message.blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            base = {"action_id": element["action_id"], "block_id": block.get("block_id", "b")}
+            if element.get("value") == "c:report":
+                return {**base, "type": "button", "value": "c:report", "text": element["text"]}
+            for option in element.get("options", []):
+                if option["value"] == "c:report":
+                    return {**base, "type": "static_select", "selected_option": option}
+    raise AssertionError(f"no board report offer in {message.blocks}")
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_slack_result_offers_the_board_report_and_its_link_opens_it(
+    browser,  # noqa: F811
+    tmp_path: Path,
+    lang: str,
+):
+    """/maturity result shows the card with "make a board report"; pressing it posts a sign-in
+    link in the DM that lands on the report, in the person's language."""
+    from tests.fake_slack import TEAM_ID, FakeSlack
+    from tests.test_web_signin import SlackWithDashboard
+
+    storage = Storage(tmp_path / "bot.db")
+    play(storage, lang, user=f"{TEAM_ID}:UREP")
+    with FakeSlack() as fake:
+        fake.add_user("UREP")
+        rig = SlackWithDashboard(fake, storage, MODELS)
+        try:
+            mark = fake.mark()
+            assert rig.send.command("result", "UREP").status_code == 200
+            card = fake.wait_for(
+                "chat.postMessage", lambda c: "c:report" in str(c.params.get("blocks")), after=mark
+            )
+            message = fake.posted(card)
+            label = t("report_button", lang)
+            assert label in " ".join(message.shown())
+
+            mark = fake.mark()
+            assert (
+                rig.send.action("UREP", report_offer(message), message=message).status_code == 200
+            )
+            sent = fake.wait_for(
+                "chat.postMessage", lambda c: "/signin/" in str(c.params.get("text")), after=mark
+            )
+            assert sent.params["channel"] == "DUREP"
+            link = SIGNIN_TO_REPORT.search(sent.params["text"])
+            assert link is not None, sent.params["text"]
+
+            page = open_sign_in_link(browser, link.group(0))
+            assert page.url == rig.base_url + "/report"
+            shown = page.locator("h2").all_inner_texts()
+            assert all(heading in shown for heading in headings(lang))
+            page.context.close()
+        finally:
+            rig.close()
+    storage.close()

@@ -61,7 +61,7 @@ from bot.slack.settings_command import (
 )
 from bot.slack.texts import st
 from bot.storage.workspaces import WorkspaceStore
-from flows.events import Event, from_text
+from flows.events import Event, Kind, from_text
 from flows.i18n import normalise_language
 from flows.replies import Reply, ResultCard
 
@@ -190,7 +190,11 @@ class SlackChannel:
         delivery_key: str | None = None,
         pressed: Pressed | None = None,
     ) -> None:
-        """Store first (service), then show: a failed send never loses the stored answer."""
+        """Store first (service), then show: a failed send never loses the stored answer.
+        "Make a board report" (a result's button, /maturity report) is a sign-in link instead."""
+        if event.kind is Kind.REPORT:
+            send_dashboard_link(self, self.web_settings, client, team_id, user_id, dm, "report")
+            return
         who = external_id(team_id, user_id)
         handled = self.service.handle(
             CHANNEL,

@@ -36,8 +36,10 @@ def send_dashboard_link(
     team_id: str,
     user_id: str,
     dm: str,
+    target: str | None = None,
 ) -> None:
-    """Post a new sign-in link in `dm`, or say that the dashboard is not set up."""
+    """Post a new sign-in link in `dm`, or say that the dashboard is not set up. `target`: the
+    page it lands on (bot/web/signin.py TARGETS; "report" for the result's board report)."""
     lang = slack.lang_for(client, team_id, user_id)
     if settings is None or not settings.maturity_web_url:
         slack.safely(
@@ -55,7 +57,7 @@ def send_dashboard_link(
         workspace_admin=slack.workspaces.is_admin(slack, client, team_id, user_id),
     )
     try:
-        link = sign_in_link(slack.service.storage, settings, viewer)
+        link = sign_in_link(slack.service.storage, settings, viewer, target=target)
     except StorageError as exc:
         log.error("could not store a dashboard sign-in link: %s", type(exc).__name__)
         link = None
