@@ -210,7 +210,7 @@ def test_the_team_page_shows_the_trend_and_withholds_a_round_under_k(browser, wo
         assert [r[0] for r in rows_of(page, "Your teams")] == ["Team A"]
         check_accessibility(page)
         page.get_by_role("link", name="Team A").click()
-        assert page.locator("h1").inner_text() == "Team Team A"
+        assert page.locator("h1").inner_text() == "Team A"
         trend = page.locator("svg[role=img][aria-labelledby=trend]")
         assert trend.count() == 1
         assert "over 3 rounds" in page.locator("#trend").inner_text()

@@ -121,13 +121,14 @@ def columns_svg(labels: Sequence[str], counts: Sequence[int], label_id: str) -> 
     """Vertical bars with their counts (how answers spread over a model's phases)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(max(5.0, 1.3 * len(labels)), 3.6))
+    fig = Figure(figsize=(max(5.0, 1.3 * len(labels)), 3.4))
     ax = fig.add_subplot()
     ax.bar(range(len(labels)), counts, color=BLUE)
     for x, count in enumerate(counts):
-        ax.text(x, count, str(count), ha="center", va="bottom", fontsize=9)
+        ax.text(x, count, str(count), ha="center", va="bottom", fontsize=11)
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels([wrap(label, 14) for label in labels], fontsize=8)
+    ax.set_xticklabels([wrap(label, 14) for label in labels], fontsize=10)
+    ax.tick_params(axis="y", labelsize=10)
     ax.yaxis.get_major_locator().set_params(integer=True)
     _plain(ax)
     return _svg(fig, label_id)
@@ -146,7 +147,7 @@ def heatmap_svg(
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(max(6.0, 1.6 * len(columns) + 2), 0.55 * len(rows) + 1.8))
+    fig = Figure(figsize=(max(6.0, 1.2 * len(columns) + 2.2), 0.6 * len(rows) + 1.4))
     ax = fig.add_subplot()
     colours = matplotlib.colormaps["Blues"]
     scale = Normalize(vmin=0, vmax=maximum)
@@ -162,16 +163,16 @@ def heatmap_svg(
                 wrap(text, 12),
                 ha="center",
                 va="center",
-                fontsize=8 if value is None else 10,
+                fontsize=9 if value is None else 12,
                 color="white" if dark else "black",
             )
     ax.set_xlim(0, len(columns))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([c + 0.5 for c in range(len(columns))])
-    ax.set_xticklabels([wrap(name, 14) for name in columns], fontsize=8)
+    ax.set_xticklabels([wrap(name, 14) for name in columns], fontsize=10)
     ax.xaxis.tick_top()
     ax.set_yticks([r + 0.5 for r in range(len(rows))])
-    ax.set_yticklabels([wrap(_plain_text(name), 20) for name in rows], fontsize=9)
+    ax.set_yticklabels([wrap(_plain_text(name), 20) for name in rows], fontsize=10)
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)

@@ -35,7 +35,7 @@ from bot.web.pages.common import (
     svg,
 )
 from bot.web.pages.team import latest_shown, team_name, withheld_text
-from bot.web.pages.texts import pt
+from bot.web.pages.texts import pt, teams_text
 from flows.model_schema import MaturityModel
 from flows.pulse import phase_label
 
@@ -141,7 +141,7 @@ def heatmap_chart(
     return Chart(
         label_id,
         pt("heatmap_heading", lang, model=name),
-        pt("heatmap_sentence", lang, top=top, count=len(teams), k=k),
+        pt("heatmap_sentence", lang, top=top, teams=teams_text(len(teams), lang), k=k),
         svg(heatmap_svg(names, pillars, cells, top, labels, label_id)),
         Table(pt("heatmap_caption", lang, model=name), (pt("th_team", lang), *pillars), rows),
     )
@@ -165,7 +165,13 @@ def spread_chart(
     return Chart(
         label_id,
         pt("spread_heading", lang, model=name),
-        pt("spread_sentence", lang, total=sum(totals), count=len(reported), values=listed),
+        pt(
+            "spread_sentence",
+            lang,
+            total=sum(totals),
+            teams=teams_text(len(reported), lang),
+            values=listed,
+        ),
         svg(columns_svg(labels, totals, label_id)),
         Table(
             pt("spread_caption", lang, model=name),

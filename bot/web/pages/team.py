@@ -35,7 +35,7 @@ from bot.web.pages.common import (
     scope_of,
     svg,
 )
-from bot.web.pages.texts import pt
+from bot.web.pages.texts import counted, pt
 from flows.model_schema import MaturityModel
 from flows.pulse import RoundReport, phase_label
 
@@ -110,8 +110,7 @@ def team(request: Request) -> Response:
     lang, row, rounds = found
     models = models_of(request)
     context: dict = {
-        "title": pt("team_title", lang, name=team_name(row)),
-        "team_name": team_name(row),
+        "title": team_name(row),
         "rounds": rounds,
         "exports": exports("team_export", {"team_id": row.team_id}),
         "model_line": "",
@@ -155,7 +154,7 @@ def trend_chart(
         sentence = pt(
             "trend_sentence",
             lang,
-            count=len(points),
+            rounds=counted("rounds", len(points), lang),
             first=points[0].label,
             last=points[-1].label,
             phase=phase_label(model, shown.report.median_index, lang),

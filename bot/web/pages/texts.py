@@ -38,6 +38,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "the same as on {date} ({phase})",
     },
     "steps_one": {"nl": "1 fase", "en": "1 phase"},
+    "rounds_one": {"nl": "1 ronde", "en": "1 round"},
+    "rounds_many": {"nl": "{n} rondes", "en": "{n} rounds"},
+    "teams_one": {"nl": "1 team", "en": "1 team"},
+    "teams_many": {"nl": "{n} teams", "en": "{n} teams"},
     "steps_many": {"nl": "{n} fasen", "en": "{n} phases"},
     "radar_sentence": {
         "nl": "Radardiagram van je niveau per pijler op {date}: {levels}.",
@@ -67,7 +71,6 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "status_paused": {"nl": "gepauzeerd", "en": "paused"},
     "status_stopped": {"nl": "gestopt", "en": "stopped"},
     "status_none": {"nl": "nog niet gestart", "en": "not started yet"},
-    "team_title": {"nl": "Team {name}", "en": "Team {name}"},
     "team_model": {"nl": "Model van de pulse: {model}.", "en": "The pulse's model: {model}."},
     "team_no_rounds": {
         "nl": "Dit team heeft nog geen afgesloten ronde.",
@@ -81,11 +84,11 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     },
     "trend_heading": {"nl": "De fase van het team per ronde", "en": "The team's phase per round"},
     "trend_sentence": {
-        "nl": "Lijndiagram van de fase van het team (de mediaan) over {count} rondes, van {first} "
+        "nl": "Lijndiagram van de fase van het team (de mediaan) over {rounds}, van {first} "
         "tot {last}. De laatste ronde met resultaat staat op {phase}. Een grijze balk bij elke "
         "ronde toont de spreiding van de antwoorden; een grijs vlak is een ronde met te weinig "
         "antwoorden.",
-        "en": "Line chart of the team's phase (the median) over {count} rounds, from {first} to "
+        "en": "Line chart of the team's phase (the median) over {rounds}, from {first} to "
         "{last}. The latest round with a result is at {phase}. A grey bar at each round shows "
         "how the answers spread; a grey band is a round with too few answers.",
     },
@@ -138,9 +141,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "not_reported": {"nl": "nog geen ronde met resultaat", "en": "no round with a result yet"},
     "heatmap_heading": {"nl": "Teams en pijlers: {model}", "en": "Teams and pillars: {model}"},
     "heatmap_sentence": {
-        "nl": "Heatmap van het gemiddelde niveau per pijler (1 tot {top}) van {count} teams, "
+        "nl": "Heatmap van het gemiddelde niveau per pijler (1 tot {top}) van {teams}, "
         "donkerder is hoger. Een grijs vak toont niets: dat team had minder dan {k} antwoorden.",
-        "en": "Heatmap of the average level per pillar (1 to {top}) of {count} teams, darker is "
+        "en": "Heatmap of the average level per pillar (1 to {top}) of {teams}, darker is "
         "higher. A grey cell shows nothing: that team had fewer than {k} answers.",
     },
     "heatmap_caption": {
@@ -152,9 +155,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "Spread across the organisation: {model}",
     },
     "spread_sentence": {
-        "nl": "Staafdiagram van de {total} antwoorden uit de laatste ronde van {count} teams, per "
+        "nl": "Staafdiagram van de {total} antwoorden uit de laatste ronde van {teams}, per "
         "fase: {values}.",
-        "en": "Bar chart of the {total} answers in the latest round of {count} teams, per "
+        "en": "Bar chart of the {total} answers in the latest round of {teams}, per "
         "phase: {values}.",
     },
     "spread_caption": {
@@ -180,5 +183,14 @@ def pt(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def counted(noun: str, count: int, lang: str) -> str:
+    """ "1 team", "3 teams": `noun` is "teams", "rounds" or "steps" (keys noun_one, noun_many)."""
+    return pt(f"{noun}_one", lang) if count == 1 else pt(f"{noun}_many", lang, n=count)
+
+
+def teams_text(count: int, lang: str) -> str:
+    return counted("teams", count, lang)
+
+
 def steps_text(steps: int, lang: str) -> str:
-    return pt("steps_one", lang) if steps == 1 else pt("steps_many", lang, n=steps)
+    return counted("steps", steps, lang)
