@@ -9,15 +9,32 @@ reinstall resumes it, with the new token, from its next scheduled round.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from bot.pulse.service import PulseSettings
+from bot.slack.http import EVENTS_PATH
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.storage.pulses import PulseStore
-from tests.fake_slack import Call, FakeSlack, Message
-from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, Hosted, is_question, is_result
+from tests.fake_slack import Call, FakeSlack, Message, SlackSender
+from tests.test_slack_oauth import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    COOKIE,
+    SECRET,
+    Hosted,
+    is_question,
+    is_result,
+)
 from tests.test_slack_pulse import Clock
+from tests.test_slack_startup import free_port
 
 MEMBERS = ["U1", "U2", "U3"]
 TEAMS = ("T1", "T2")
@@ -171,3 +188,60 @@ def test_a_team_whose_channel_is_gone_does_not_hold_up_the_other_workspace(hoste
         "select t.external_id from rounds r join teams t on t.id = r.team_id"
     )
     assert [row["external_id"] for row in rounds] == ["T2:CT2"]  # T1's stays due: tried again
+
+
+def test_the_real_command_runs_the_pulse_in_oauth_mode(fake, database_target, tmp_path):
+    """`maturity-bot slack --http` in its own process with only the OAuth settings: a workspace
+    installs it in a browser, and a channel's creator starts a pulse there."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MATURITY_"))},
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "MATURITY_DB": database_target,
+    }
+    command = [sys.executable, "-m", "bot", "slack", "--http", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the HTTP server did not come up"
+            time.sleep(0.05)
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=10) as browser:
+            install = browser.get(INSTALL_PATH)
+            assert install.status_code == 302
+            query = dict(
+                urllib.parse.parse_qsl(urllib.parse.urlsplit(install.headers["location"]).query)
+            )
+            state = query["state"]
+            done = browser.get(
+                REDIRECT_PATH,
+                params={"code": fake.oauth_code("T1"), "state": state},
+                headers={"Cookie": f"{COOKIE}={state}"},
+            )
+            assert done.status_code == 200, done.text
+        sender = SlackSender(f"{url}{EVENTS_PATH}", SECRET, fake)
+        try:
+            mark = fake.mark()
+            words = "pulse start groeimodel weekly tue 10:00"
+            reply = sender.command(words, "U1", team="T1", channel="CT1", channel_name="team")
+            assert reply.status_code == 200
+            started = fake.wait_for("/response/U1", after=mark)
+            assert "Pulse started" in started.params["text"]
+        finally:
+            sender.close()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert fake.token_of("T1") not in output and CLIENT_SECRET not in output
