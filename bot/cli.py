@@ -225,6 +225,7 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
         settings.maturity_chart_dir,
         lang=args.lang,
         new_user_lang=settings.maturity_lang or _locale_language(),
+        web_settings=settings,
     )
     return channel.run(sys.stdin, model_id=args.model, interactive=sys.stdin.isatty())
 

@@ -11,15 +11,21 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.channel import OutputChannel
 from bot.pulse.service import iso, recheck_message
 from bot.service import AssessmentService
-from bot.storage import StorageWriteError
+from bot.storage import StorageError, StorageWriteError
+from bot.web.chat_texts import chat_text
+from bot.web.signin import sign_in_link
+from bot.web.viewer import Viewer
 from flows.events import Event, Kind, from_payload, from_text
 from flows.i18n import t
 from flows.replies import Reply, Say, plain_text
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 CHANNEL = "console"
 
@@ -36,6 +42,7 @@ class ConsoleChannel(OutputChannel):
         out: TextIO | None = None,
         lang: str | None = None,
         new_user_lang: str | None = None,
+        web_settings: Settings | None = None,
     ) -> None:
         self.service = service
         self.user = user
@@ -45,11 +52,32 @@ class ConsoleChannel(OutputChannel):
         """Asked for on the command line: it replaces the stored choice."""
         self.new_user_lang = lang or new_user_lang
         """The locale's language: only a user's first contact takes it."""
+        self.web_settings = web_settings
+        """With MATURITY_WEB_URL: /report prints a sign-in link to the board report."""
 
     def send(self, event: Event) -> tuple[Reply, ...]:
+        if event.kind is Kind.REPORT and self.print_report_link():
+            return ()
         handled = self.service.handle(CHANNEL, self.user, event, lang_hint=self.new_user_lang)
         self.deliver(handled.replies, event=event)
         return handled.replies
+
+    def print_report_link(self) -> bool:
+        """The board report with the dashboard set up: a single-use sign-in link that opens
+        this user's report (whoever runs the terminal is this user). False without a dashboard:
+        the engine then says where the report is and how to set it up."""
+        settings = self.web_settings
+        if settings is None or not settings.maturity_web_url:
+            return False
+        lang = self.service.language(CHANNEL, self.user) or self.new_user_lang or "en"
+        viewer = Viewer(CHANNEL, self.user, lang, None, False)
+        try:
+            link = sign_in_link(self.service.storage, settings, viewer, target="report")
+        except StorageError:
+            link = None
+        if link is None:
+            return self.send_text(chat_text("dashboard_failed", lang))
+        return self.send_text(chat_text("dashboard_link", lang, link=link))
 
     def send_message(self, say: Say) -> bool:
         """A terminal has no buttons: a choice its number cannot reach (the history's older

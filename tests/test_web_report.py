@@ -200,3 +200,42 @@ def test_a_slack_result_offers_the_board_report_and_its_link_opens_it(
         finally:
             rig.close()
     storage.close()
+
+
+def console_session(storage: Storage, lines: str, web=None) -> str:
+    """Run the terminal bot over `lines` as user "ann" (nl); what it printed."""
+    from bot.console import ConsoleChannel
+
+    out = io.StringIO()
+    service = AssessmentService(storage, MODELS)
+    channel = ConsoleChannel(
+        service, "ann", storage_dir(storage), out=out, lang="nl", web_settings=web
+    )
+    channel.run(io.StringIO(lines), model_id="groeimodel")
+    return out.getvalue()
+
+
+def storage_dir(storage: Storage) -> Path:
+    return Path(storage.path).parent
+
+
+def test_the_console_offers_the_report_and_prints_a_link_or_says_how_to_set_it_up(
+    browser,  # noqa: F811
+    tmp_path: Path,
+):
+    answers = "1\n" * len(MODELS["groeimodel"].questions)
+    storage = Storage(tmp_path / "bot.db")
+    shown = console_session(storage, answers + "/rapport\n")
+    assert f"{t('report_button', 'nl')}: /report" in shown
+    assert t("report_no_web", "nl") in shown
+
+    with serve_web(storage, MODELS) as web:
+        shown = console_session(storage, "/report\n", web.settings)
+        link = re.search(r"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+\?to=report", shown)
+        assert link is not None, shown
+        assert t("report_no_web", "nl") not in shown
+        page = open_sign_in_link(browser, link.group(0))
+        assert page.url == web.base_url + "/report"
+        assert t("report_heading_standing", "nl") in page.locator("h2").all_inner_texts()
+        assert MODELS["groeimodel"].name.get("nl") in page.locator("main").inner_text()
+        page.context.close()
