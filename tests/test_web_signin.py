@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from starlette.routing import Mount, Route
 
@@ -44,13 +45,13 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+")
 class SlackWithDashboard:
     """`maturity-bot slack --http` with MATURITY_WEB_URL: Slack and the dashboard, one server."""
 
-    def __init__(self, fake: FakeSlack, storage: Storage, models) -> None:
+    def __init__(self, fake: FakeSlack, storage: Storage, models, *, web: bool = True) -> None:
         self.fake = fake
         self.storage = storage
         self.stack = ExitStack()
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        settings = web_settings(self.base_url)
+        settings = web_settings(self.base_url if web else "")
         executor = ThreadPoolExecutor(max_workers=4)
         self.stack.callback(executor.shutdown, wait=True)
         service = AssessmentService(storage, models)
@@ -260,4 +261,37 @@ def test_a_session_expires_on_the_server(tmp_path):
     sid = session.session_id
     assert sessions.session(sid, now=start + timedelta(hours=8)) is not None
     assert sessions.session(sid, now=start + timedelta(hours=8, minutes=1, seconds=1)) is None
+    storage.close()
+
+
+def test_typed_in_a_channel_the_link_still_goes_to_the_dm(slack):
+    mark = slack.fake.mark()
+    assert slack.send.command("dashboard", "UMEMBER", channel="C1").status_code == 200
+    call = slack.fake.wait_for(
+        "chat.postMessage", lambda c: "/signin/" in str(c.params.get("text")), after=mark
+    )
+    assert call.params["channel"] == "DUMEMBER"
+    posted = [c.params.get("channel") for c in slack.fake.calls_to("chat.postMessage", mark)]
+    assert "C1" not in posted
+
+
+def test_without_a_web_url_the_command_says_the_dashboard_is_not_set_up(tmp_path, models):
+    storage = Storage(tmp_path / "bot.db")
+    with FakeSlack() as fake:
+        fake.add_user("U1", locale="nl-NL")
+        rig = SlackWithDashboard(fake, storage, models, web=False)
+        try:
+            mark = fake.mark()
+            assert rig.send.command("dashboard", "U1").status_code == 200
+            call = fake.wait_for("chat.postMessage", after=mark)
+            assert call.params["text"].startswith("Het dashboard is hier nog niet ingericht")
+            assert storage._rows("select count(*) as n from web_links") == [{"n": 0}]
+            mark = fake.mark()
+            assert rig.send.home_opened("U1").status_code == 200
+            view = fake.wait_for("views.publish", after=mark).view
+            assert "mb:dashboard" not in str(view)
+            page = httpx.get(rig.base_url + "/")
+            assert page.status_code == 404  # nothing of the dashboard is served
+        finally:
+            rig.close()
     storage.close()
