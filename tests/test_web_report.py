@@ -239,3 +239,39 @@ def test_the_console_offers_the_report_and_prints_a_link_or_says_how_to_set_it_u
         assert t("report_heading_standing", "nl") in page.locator("h2").all_inner_texts()
         assert MODELS["groeimodel"].name.get("nl") in page.locator("main").inner_text()
         page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_telegram_result_offers_the_board_report_and_its_link_opens_it(
+    browser,  # noqa: F811
+    tmp_path: Path,
+    lang: str,
+):
+    """The result's "make a board report" button in a private chat sends a sign-in link that
+    lands on the report; the real PTB Application against the fake Bot API."""
+    from tests.fake_telegram import FakeTelegram, TgUser
+    from tests.telegram_rig import Rig
+
+    storage = Storage(tmp_path / "bot.db")
+    with serve_web(storage, MODELS) as web, FakeTelegram() as fake:
+        rig = Rig(fake, tmp_path / "bot.db", MODELS, web_settings=web.settings)
+        try:
+            user = TgUser(4242, language_code=lang)
+            mark = rig.say(user, "/assess groeimodel")
+            mark = rig.answer_all(user, "groeimodel", first=rig.question(user, after=mark))
+            label = t("report_button", lang)
+            result = fake.wait_message(
+                user.id, lambda m: any(b.get("text") == label for b in m.buttons), after=mark
+            )
+            mark = rig.press(user, result, text=label)
+            sent = rig.message(user, "/signin/", after=mark)
+            link = SIGNIN_TO_REPORT.search(sent.shown())
+            assert link is not None, sent.shown()
+
+            page = open_sign_in_link(browser, link.group(0))
+            assert page.url == web.base_url + "/report"
+            assert all(h in page.locator("h2").all_inner_texts() for h in headings(lang))
+            assert MODELS["groeimodel"].name.get(lang) in page.locator("main").inner_text()
+            page.context.close()
+        finally:
+            rig.stop()

@@ -39,15 +39,27 @@ class TelegramDashboard:
         self.settings = settings
 
     async def send_link(
-        self, channel: TelegramChannel, bot: Any, chat_id: int, user: TgUser
+        self,
+        channel: TelegramChannel,
+        bot: Any,
+        chat_id: int,
+        user: TgUser,
+        target: str | None = None,
     ) -> None:
-        await send_dashboard_link(channel, self.settings, bot, chat_id, user)
+        await send_dashboard_link(channel, self.settings, bot, chat_id, user, target)
 
 
 async def send_dashboard_link(
-    channel: TelegramChannel, settings: Settings | None, bot: Any, chat_id: int, user: TgUser
+    channel: TelegramChannel,
+    settings: Settings | None,
+    bot: Any,
+    chat_id: int,
+    user: TgUser,
+    target: str | None = None,
 ) -> None:
-    """Send a new sign-in link into the private chat, or say the dashboard is not set up."""
+    """Send a new sign-in link into the private chat, or say the dashboard is not set up.
+    `target`: the page it lands on (bot/web/signin.py TARGETS; "report" for a result's board
+    report)."""
     lang = await channel.language(user)
     if settings is None or not settings.maturity_web_url:
         await channel.send(bot, chat_id, notice(chat_text("dashboard_not_set_up", lang)))
@@ -64,7 +76,9 @@ async def send_dashboard_link(
         admin_of_groups=tuple(groups),
     )
     try:
-        link = await asyncio.to_thread(sign_in_link, storage, settings, viewer)
+        link = await asyncio.to_thread(
+            lambda: sign_in_link(storage, settings, viewer, target=target)
+        )
     except StorageError as exc:
         log.error("could not store a dashboard sign-in link: %s", type(exc).__name__)
         link = None

@@ -231,7 +231,14 @@ class TelegramChannel(TelegramSender):
         event: Event,
         query: CallbackQuery | None = None,
     ) -> None:
-        """Store first (service), then show: a failed send never loses the stored answer."""
+        """Store first (service), then show: a failed send never loses the stored answer.
+        "Make a board report" (a result's button, /report) is a sign-in link instead."""
+        if event.kind is Kind.REPORT and self.dashboard is not None:
+            if await self.first_delivery(update):
+                if query is not None:
+                    await self.call("answerCallbackQuery", bot.answer_callback_query(query.id))
+                await self.dashboard.send_link(self, bot, chat_id, user, target="report")
+            return
         handled = await asyncio.to_thread(
             self.service.handle,
             CHANNEL,
