@@ -21,11 +21,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "(/maturity terug, /maturity stop), of je gebruikt de knoppen onder een vraag. "
         "/maturity vergeet verwijdert alles wat over jou bewaard is; "
         "/maturity exporteer stuurt je daar een kopie van. "
+        "/maturity dashboard stuurt je een link naar je dashboard in de browser. "
         "/maturity pulse, getypt in het kanaal van een team, start een pulse voor dat team.",
         "en": "In Slack you type a command as /maturity followed by the word "
         "(/maturity back, /maturity stop), or use the buttons under a question. "
         "/maturity forget deletes everything stored about you; "
         "/maturity export sends you a copy of it. "
+        "/maturity dashboard sends you a link to your dashboard in the browser. "
         "/maturity pulse, typed in a team's channel, starts a pulse for that team.",
     },
     "export_comment": {

@@ -23,10 +23,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "help_note": {
         "nl": "Onder elke vraag staan knoppen; een nummer typen werkt ook. "
         "/vergeet verwijdert alles wat over jou bewaard is; /exporteer stuurt je daar een kopie "
-        "van. In een groep start een beheerder met /pulse een teampulse.",
+        "van; /dashboard stuurt je een link naar je dashboard in de browser. In een groep start "
+        "een beheerder met /pulse een teampulse.",
         "en": "Each question has buttons; typing a number works too. "
-        "/forget deletes everything stored about you; /export sends you a copy of it. "
-        "In a group, an admin starts a team pulse with /pulse.",
+        "/forget deletes everything stored about you; /export sends you a copy of it; "
+        "/dashboard sends you a link to your dashboard in the browser. In a group, an admin "
+        "starts a team pulse with /pulse.",
     },
     # team pulse checks (the pulse's own texts are in flows/messages.yaml)
     "pulse_group_only": {
