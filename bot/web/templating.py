@@ -95,6 +95,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-"""Everything is served by the bot itself (no CDN), so the policy allows only our own origin;
+"""Everything is served by the bot itself (no CDN), so the policy allows only our own origin
+(scripts only as files under bot/web/static: no inline `<script>` or `onclick`; inline SVG's
+style attributes are allowed);
 no-referrer keeps a sign-in link's token out of any Referer; no-store keeps a signed-in page
 out of a shared computer's cache after sign-out."""
