@@ -152,6 +152,10 @@ def signed_in_page(
     return page
 
 
+_SHARED: dict[str, Any] = {}
+"""The one Playwright and Chromium of this process (see `browser`)."""
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Chromium for the whole session (/usr/bin/chromium; skipped, saying why, when
@@ -167,14 +171,25 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the browser tests: {why}")
         pytest.skip(why)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+    # Each test module that imports this fixture gets its own copy (pytest keys fixtures by
+    # module), and Playwright's sync API refuses a second instance in one thread: the modules
+    # share one Chromium, closed when the last copy is torn down.
+    if not _SHARED:
+        playwright = sync_playwright().start()
+        _SHARED["playwright"] = playwright
+        _SHARED["chromium"] = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        _SHARED["users"] = 0
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["chromium"]
+    finally:
+        _SHARED["users"] -= 1
+        if _SHARED["users"] == 0:
+            _SHARED.pop("chromium").close()
+            _SHARED.pop("playwright").stop()
+            _SHARED.clear()
 
 
 def check_accessibility(page: Any) -> None:
