@@ -90,6 +90,12 @@ def test_the_board_report_shows_prints_and_downloads_in_the_viewers_language(
         for heading in headings(lang):
             assert heading in printed
         assert "Webcare" in printed
+        assert ("Afmelden" if lang == "nl" else "Sign out") not in printed
+        page.emulate_media(media="print")  # printed: no menu, no buttons, the report only
+        assert not page.locator("header.site-header").is_visible()
+        assert not page.locator(".report-actions").is_visible()
+        assert page.locator("#report-title").is_visible()
+        page.emulate_media(media="screen")
 
         label = "Download als PDF" if lang == "nl" else "Download as PDF"
         with page.expect_download() as info:
@@ -275,3 +281,58 @@ def test_a_telegram_result_offers_the_board_report_and_its_link_opens_it(
             page.context.close()
         finally:
             rig.stop()
+
+
+def test_a_team_members_report_includes_the_teams_trend_and_withholds_a_round_under_k(
+    browser,  # noqa: F811
+    tmp_path: Path,
+):
+    """Team A ran three Groeimodel rounds, the second with too few answers (K=5): its member's
+    report with ?team= shows the trend chart and only counts for that round; a person outside
+    the team gets the same 404 as for a team that does not exist."""
+    from bot.pulse.service import PulseService, PulseSettings
+    from tests.test_web_pages import T0, Clock, Messenger, run, run_round
+
+    storage = Storage(tmp_path / "bot.db")
+    service = AssessmentService(storage, MODELS)
+    team = [f"T1:UT{i}" for i in range(1, 7)]
+    play(storage, "nl", user=team[0])
+    clock = Clock(T0)
+    pulse = PulseService(service, PulseSettings(min_responses=5), clock=clock)
+    teams = Messenger()
+    teams.teams["C_A"], teams.leads["C_A"] = team, "T1:LEAD"
+    words = ["start", "groeimodel", "weekly", "tue", "10:00"]
+    run(pulse.command(teams, "C_A", "Team A", "T1:LEAD", words, "nl"))
+    run_round(pulse, service, clock, teams, "C_A", [(m, 0) for m in team[:5]])
+    run_round(pulse, service, clock, teams, "C_A", [(m, 1) for m in team[:3]])
+    run_round(pulse, service, clock, teams, "C_A", [(m, 99) for m in team])
+    team_id = storage.db.execute("select id from teams where external_id = 'C_A'").fetchone()[0]
+    phases = [p.name.get("nl") for p in MODELS["groeimodel"].phases]
+
+    with serve_web(storage, MODELS) as web:
+        page = signed_in_page(browser, web.base_url, storage, external_id=team[0], lang="nl")
+        page.goto(web.base_url + "/report")
+        page.get_by_label("Neem de pulstrend van een team op").select_option(label="Team A")
+        page.get_by_role("button", name="Rapport bijwerken").click()
+        page.wait_for_load_state()
+        assert page.url == f"{web.base_url}/report?team={team_id}"
+        heading = t("report_heading_team", "nl")
+        assert heading in page.locator("h2").all_inner_texts()
+        section = page.locator("section", has=page.locator(f"h2:text-is('{heading}')"))
+        assert section.locator("svg[role=img]").count() == 1
+        lines = section.locator("li").all_inner_texts()
+        assert len(lines) >= 3
+        withheld = lines[1]
+        assert "3 van 6" in withheld and not any(name in withheld for name in phases)
+        assert phases[0] in lines[0]
+        check_accessibility(page)
+        save_screenshot(page, "report-team-nl")
+
+        printed = pdf_text(page.request.get(f"{web.base_url}/report.pdf?team={team_id}").body())
+        assert heading in printed
+        page.context.close()
+
+        outsider = signed_in_page(browser, web.base_url, storage, external_id="T1:UX", lang="nl")
+        for path in (f"/report?team={team_id}", f"/report.pdf?team={team_id}"):
+            assert outsider.request.get(web.base_url + path).status == 404
+        outsider.context.close()
