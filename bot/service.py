@@ -73,9 +73,11 @@ class AssessmentService:
         self.scan = scan
         self.engine = Engine(models, scan)
         self.make_id = make_id
-        self.on_finish: list[Callable[[str], object]] = []
+        self.on_finish: list[Callable[[str], Callable[[], object] | None]] = []
         """Called with the id of each assessment that finishes, inside the transaction that
-        stores its result (the pulse marks a round's answer there, atomically with it)."""
+        stores its result (the pulse marks a round's answer there, atomically with it). What a
+        hook returns, if anything, is called once that transaction committed: work that another
+        connection must see the result for (closing the round it completed)."""
 
     def handle(
         self,
@@ -117,6 +119,7 @@ class AssessmentService:
         delivery_key: str | None,
     ) -> Handled:
         storage = self.storage
+        committed: list[Callable[[], object]] = []
         with storage.transaction():
             if delivery_key is not None and not storage.first_delivery(channel, delivery_key):
                 user = storage.user(channel, external_id, normalise_language(lang_hint))
@@ -143,7 +146,9 @@ class AssessmentService:
                         user, effect.assessment_id, effect.model_id, effect.result
                     )
                     for hook in self.on_finish:  # in the same transaction as the result
-                        hook(effect.assessment_id)
+                        then = hook(effect.assessment_id)
+                        if then is not None:
+                            committed.append(then)
                 elif isinstance(effect, AbandonAssessment):
                     storage.abandon_assessment(effect.assessment_id)
                 elif isinstance(effect, SetLanguage):
@@ -156,6 +161,8 @@ class AssessmentService:
                     due = datetime.now(UTC) + timedelta(days=30 * effect.months)
                     storage.add_recheck(user, effect.model_id, due.isoformat(timespec="seconds"))
             storage.save_conversation(user, outcome.conversation)
+        for then in committed:
+            then()
         if answers:  # committed: counted for /metrics (imported at the first answer only)
             from bot.observability.metrics import answers_stored
 

@@ -171,11 +171,14 @@ class RoundLifecycle:
                 await self._deliver(messenger, member, (Say(text), *handled.replies))
 
     # ---- closing -------------------------------------------------------------------------
-    def _answered(self, assessment_id: str) -> None:
+    def _answered(self, assessment_id: str) -> Callable[[], None] | None:
         """The service finished an assessment (inside its transaction): if it was a pulse
-        answer that completes its round, ask the runtime to close the round now."""
+        answer that completes its round, have the runtime close the round as soon as that
+        transaction committed (on PostgreSQL the closing runs on another connection, which
+        must see this last answer)."""
         if self.store.mark_answered(assessment_id, iso(self.clock())) and self.wake is not None:
-            self.wake()
+            return self.wake
+        return None
 
     async def close_rounds(self, messenger: TeamMessenger, now: datetime | None = None) -> None:
         """Close the rounds past their deadline or answered by everyone, and post each report."""
