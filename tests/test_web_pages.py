@@ -80,12 +80,13 @@ def answer_pulse(service: AssessmentService, messenger: Messenger, member: str, 
     replies = messenger.dms[member][-1]
     while (ask := next((r for r in reversed(replies) if isinstance(r, Ask)), None)) is not None:
         pressed = ask.choices[min(choice, len(ask.choices) - 1)]
-        replies = service.handle("slack", member, from_payload(pressed.payload)).replies
+        replies = service.handle(messenger.channel, member, from_payload(pressed.payload))
+        replies = replies.replies
 
 
 def run_round(pulse, service, clock, messenger, team: str, answering: list[tuple[str, int]]):
     """Open the team's next round (its due time), let `answering` answer, close it."""
-    row = pulse.store.pulse("slack", team)
+    row = pulse.store.pulse(messenger.channel, team)
     clock.now = datetime.fromisoformat(row.next_run_at) + timedelta(seconds=30)
     run(pulse.tick(messenger))
     for member, choice in answering:
@@ -302,3 +303,60 @@ def test_the_organisation_heatmap_for_a_workspace_admin(browser, world):  # noqa
         lines = list(csv.reader(io.StringIO(text)))
         assert [line[0] for line in lines[1:]] == [t[0] for t in teams]
         page.context.close()
+
+
+class TelegramGroups(Messenger):
+    """Telegram's side for the pulse core: a bot cannot list a group, so members join."""
+
+    channel = "telegram"
+
+    async def members(self, team):
+        return None
+
+
+def test_a_telegram_group_admin_sees_their_groups_and_a_member_only_their_team(
+    browser,  # noqa: F811
+    tmp_path,
+    models,
+    scan,
+):
+    storage = Storage(tmp_path / "telegram.db")
+    service = AssessmentService(storage, models, scan=scan)
+    clock = Clock(T0)
+    pulse = PulseService(service, PulseSettings(min_responses=3), clock=clock)
+    groups = TelegramGroups()
+    for group, title, members in (("-100", "Sales", "12345"), ("-200", "Support", "6789")):
+        groups.leads[group] = f"9{group}"
+        words = ["start", "groeimodel", "weekly", "tue", "10:00"]
+        run(pulse.command(groups, group, title, groups.leads[group], words, "en"))
+        for member in members:
+            pulse.join("telegram", group, title, member, "en")
+    run_round(pulse, service, clock, groups, "-100", [(m, 1) for m in "12345"])
+    sales = pulse.store.pulse("telegram", "-100").team_id
+    support = pulse.store.pulse("telegram", "-200").team_id
+    try:
+        with serve_web(storage, models) as web:
+            owner = {"channel": "telegram", "workspace_admin": True, "admin_of_groups": ("-100",)}
+            page = signed_in_page(browser, web.base_url, storage, external_id="9-100", **owner)
+            page.get_by_role("link", name="Organisation").click()
+            teams = rows_of(page, "Teams and their latest phase")
+            assert [t[0] for t in teams] == ["Sales"]
+            assert teams[0][2] == models["groeimodel"].phases[1].name.en
+            assert page.goto(f"{web.base_url}/teams/{support}").status == 404
+            page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            page.goto(f"{web.base_url}/teams/{sales}")
+            assert page.locator("svg[role=img][aria-labelledby=trend]").count() == 1
+            check_accessibility(page)
+            save_screenshot(page, "team-phone")
+            page.context.close()
+
+            page = signed_in_page(
+                browser, web.base_url, storage, external_id="6", channel="telegram"
+            )
+            page.goto(web.base_url + "/teams")
+            assert [r[0] for r in rows_of(page, "Your teams")] == ["Support"]
+            assert page.goto(f"{web.base_url}/teams/{sales}").status == 404
+            assert page.goto(f"{web.base_url}/organisation").status == 404
+            page.context.close()
+    finally:
+        storage.close()
