@@ -101,4 +101,6 @@ def test_over_https_the_cookie_is_secure_and_host_only(tmp_path):
             base + "/signin", data={"token": token}, headers={"Sec-Fetch-Site": "cross-site"}
         )
         assert cross.status_code == 403
+        huge = httpx.post(base + "/signin", data={"token": "a" * 100_000})
+        assert huge.status_code == 413  # refused before it is read
     storage.close()

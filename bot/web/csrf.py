@@ -11,8 +11,10 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from bot.http_limits import BadLength, BodyTooLarge, read_body
 from bot.web.viewer import current_session
 
 FIELD = "csrf_token"
@@ -25,10 +27,14 @@ class CsrfRefused(Exception):
 
 async def read_form(request: Request) -> dict[str, str]:
     """An application/x-www-form-urlencoded body as a dict (the last value of a repeated field);
-    without python-multipart, which the dashboard's forms do not need."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise CsrfRefused
+    without python-multipart, which the dashboard's forms do not need. A body over
+    MAX_FORM_BYTES is refused (413) before it is read past the limit."""
+    try:
+        body = await read_body(request, MAX_FORM_BYTES)
+    except BodyTooLarge:
+        raise HTTPException(413, "form over 64 KiB") from None
+    except BadLength:
+        raise HTTPException(400, "bad Content-Length") from None
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
