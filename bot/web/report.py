@@ -193,6 +193,9 @@ def pdf_bytes(html: str) -> bytes:
     """The page as a PDF (print media: the report's @page and print rules apply)."""
     from weasyprint import CSS, HTML
 
+    # The screen stylesheet has rules a print engine skips (overflow, width media queries);
+    # WeasyPrint warns about each on every PDF. Its errors still reach the log.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     styles = [CSS(string=(STATIC / name).read_text("utf-8")) for name in PDF_STYLES]
     return HTML(string=html).write_pdf(stylesheets=styles)
 
