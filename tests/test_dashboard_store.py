@@ -95,6 +95,7 @@ def test_a_member_sees_only_their_own_team(world):
     assert dashboard.team(member, ids["alpha"]).team == "C1"
     assert dashboard.team(member, ids["beta"]) is None
     assert dashboard.team(member, 999999) is None
+    assert dashboard.team(member, 2**70) is None and dashboard.team(member, -1) is None
     assert dashboard.organisation(member) is None
 
 

@@ -266,6 +266,16 @@ def test_a_member_of_team_a_cannot_open_team_b_or_its_export(browser, world):  #
         assert status == 404
         page.context.close()
 
+        page = signed_in_page(browser, web.base_url, storage, external_id=TEAM_B[0])
+        page.goto(f"{web.base_url}/teams/{team_b}")
+        assert page.locator("h1").inner_text() == "Team B"
+        pillars = rows_of(page, "Average level per pillar, round of")
+        assert [p[0] for p in pillars] == [p.name.en for p in models["bmm"].pillars]
+        assert page.locator("svg[role=img][aria-labelledby=pillars]").count() == 1
+        assert page.goto(f"{web.base_url}/teams/{ids['C_A']}").status == 404
+        check_accessibility(page)
+        page.context.close()
+
 
 def test_the_organisation_heatmap_for_a_workspace_admin(browser, world):  # noqa: F811
     storage, models, _ = world

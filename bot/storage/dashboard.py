@@ -117,6 +117,8 @@ class DashboardStore:
     def team(self, scope: Scope, team_id: int) -> TeamRow | None:
         """The team, or None when it does not exist or the viewer may not see it (the page
         answers both alike, so an id says nothing about teams one may not see)."""
+        if not 0 < team_id < 2**63:  # not an id either database can hold
+            return None
         where, params = self._visible(scope)
         rows = self._teams(
             _TEAM + f"and t.id = :team_id and ({where})", {**params, "team_id": team_id}

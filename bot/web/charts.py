@@ -29,6 +29,8 @@ matplotlib.rcParams["svg.hashsalt"] = "maturity-bot"  # the same chart, the same
 BLUE = "#1f5fbf"
 GREY = "#6b6b6b"
 WITHHELD = "#d9d9d9"
+MAX_TICKS = 13
+"""Dates under a trend at most: every round's date sits in the table beside the chart."""
 _ID = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 
 
@@ -65,7 +67,7 @@ def trend_svg(
     from matplotlib.figure import Figure
 
     levels = len(level_names)
-    fig = Figure(figsize=(max(6.0, 1.1 * len(points) + 2), 4.2))
+    fig = Figure(figsize=(min(11.0, max(6.0, 0.5 * len(points) + 3)), 4.2))
     ax = fig.add_subplot()
     xs, medians = [], []
     for x, point in enumerate(points):
@@ -89,8 +91,9 @@ def trend_svg(
     if xs:
         ax.plot(xs, medians, marker="o", color=BLUE, linewidth=2.5, markersize=8, zorder=3)
     ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
-    ax.set_xticks(range(len(points)))
-    ax.set_xticklabels([p.label for p in points], fontsize=8, rotation=30)
+    every = max(1, -(-len(points) // MAX_TICKS))  # a readable axis at any number of rounds
+    ax.set_xticks(range(0, len(points), every))
+    ax.set_xticklabels([p.label for p in points][::every], fontsize=8, rotation=30)
     ax.set_ylim(0.5, levels + 0.5)
     ax.set_yticks(range(1, levels + 1))
     ax.set_yticklabels([wrap(name, 16) for name in level_names], fontsize=8)
