@@ -90,3 +90,16 @@ def test_forget_deletes_a_persons_links_and_sessions(store):
     rows = storage._rows("select external_id from web_links union all "
                          "select external_id from web_sessions")  # fmt: skip
     assert rows == [{"external_id": "42"}]  # only the other person's link is left
+
+
+def test_purging_a_workspace_deletes_its_members_links_and_sessions(store):
+    from bot.storage.purge import Uninstalls
+
+    store.redeem_link(store.issue_link(ADMIN), session_hours=8)  # T1:U1, never assessed
+    other = Viewer("slack", "T2:U1", "en", "T2", False)
+    store.issue_link(other)
+    counts = Uninstalls(store.connection).purge_workspace("T1")
+    assert counts["web_links"] == 1 and counts["web_sessions"] == 1
+    rows = store.connection._rows("select external_id from web_links union all "
+                                  "select external_id from web_sessions")  # fmt: skip
+    assert rows == [{"external_id": "T2:U1"}]

@@ -157,6 +157,8 @@ class Uninstalls:
                 ("dm_channels", "member"),
                 ("home_views", "member"),
                 ("recheck_reminders", "external_id"),
+                ("web_links", "external_id"),  # the dashboard's, members without a users row too
+                ("web_sessions", "external_id"),
             ):
                 run(table, f"delete from {table} where channel = ? and {column} like ? "
                     "escape '\\'", (SLACK, like))  # fmt: skip
