@@ -193,7 +193,8 @@ class SlackChannel:
         """Store first (service), then show: a failed send never loses the stored answer.
         "Make a board report" (a result's button, /maturity report) is a sign-in link instead."""
         if event.kind is Kind.REPORT:
-            send_dashboard_link(self, self.web_settings, client, team_id, user_id, dm, "report")
+            if delivery_key is None or self.service.first_delivery(CHANNEL, delivery_key):
+                send_dashboard_link(self, self.web_settings, client, team_id, user_id, dm, "report")
             return
         who = external_id(team_id, user_id)
         handled = self.service.handle(
