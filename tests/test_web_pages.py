@@ -225,6 +225,8 @@ def test_the_team_page_shows_the_trend_and_withholds_a_round_under_k(browser, wo
         assert newest[1] == "6 of 6" and newest[3] == phase_names[-1]
         assert page.locator("text=Results are shown only from 5 answers").count() == 1
         assert page.locator("#actions-heading").count() == 1
+        report = page.get_by_role("link", name="Board report with this team's trend")
+        assert report.get_attribute("href") == f"/report?team={ids['C_A']}"
         check_accessibility(page)
         save_screenshot(page, "team")
 

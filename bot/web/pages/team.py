@@ -111,6 +111,7 @@ def team(request: Request) -> Response:
     models = models_of(request)
     context: dict = {
         "title": team_name(row),
+        "team_id": row.team_id,
         "rounds": rounds,
         "exports": exports("team_export", {"team_id": row.team_id}),
         "model_line": "",

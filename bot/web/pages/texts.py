@@ -72,6 +72,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "status_stopped": {"nl": "gestopt", "en": "stopped"},
     "status_none": {"nl": "nog niet gestart", "en": "not started yet"},
     "team_model": {"nl": "Model van de pulse: {model}.", "en": "The pulse's model: {model}."},
+    "team_report_link": {
+        "nl": "Bestuursrapport met het verloop van dit team",
+        "en": "Board report with this team's trend",
+    },
     "team_no_rounds": {
         "nl": "Dit team heeft nog geen afgesloten ronde.",
         "en": "This team has no closed round yet.",
