@@ -103,3 +103,16 @@ def test_purging_a_workspace_deletes_its_members_links_and_sessions(store):
     rows = store.connection._rows("select external_id from web_links union all "
                                   "select external_id from web_sessions")  # fmt: skip
     assert rows == [{"external_id": "T2:U1"}]
+
+
+def test_export_holds_a_persons_sign_ins_without_their_secrets(store):
+    from bot.storage.users import User
+
+    session = store.redeem_link(store.issue_link(ADMIN, now=T0), session_hours=8, now=T0)
+    exported = store.connection.export_user(User(0, "slack", "T1:U1", "nl"))
+    assert [row["used_at"] for row in exported["dashboard_sign_in_links"]] == [T0.isoformat()]
+    assert exported["dashboard_sessions"] == [
+        {"lang": "nl", "workspace": "T1", "workspace_admin": 1, "admin_of_groups": "",
+         "created_at": T0.isoformat(), "expires_at": (T0 + timedelta(hours=8)).isoformat()}
+    ]  # fmt: skip
+    assert session.session_id not in str(exported) and session.csrf_token not in str(exported)

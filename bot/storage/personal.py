@@ -154,6 +154,18 @@ class PersonalData(Connection):
                 "where i.member = ? and t.channel = ? order by r.opened_at, i.round_id",
                 *key,
             ),
+            # the dashboard's sign-ins: when and as what, never the hashes that open them
+            "dashboard_sign_in_links": rows(
+                "select lang, workspace, workspace_admin, admin_of_groups, created_at, "
+                "expires_at, used_at from web_links where external_id = ? and channel = ? "
+                "order by created_at",
+                *key,
+            ),
+            "dashboard_sessions": rows(
+                "select lang, workspace, workspace_admin, admin_of_groups, created_at, expires_at "
+                "from web_sessions where external_id = ? and channel = ? order by created_at",
+                *key,
+            ),
             "teams_created": rows(
                 "select external_id as team, name, created_at from teams "
                 "where created_by = ? and channel = ? order by id",
