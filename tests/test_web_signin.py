@@ -295,3 +295,23 @@ def test_without_a_web_url_the_command_says_the_dashboard_is_not_set_up(tmp_path
         finally:
             rig.close()
     storage.close()
+
+
+def test_opening_a_link_uses_it_only_when_the_button_is_pressed(browser, tmp_path):
+    """A chat's link preview fetches the link: that GET must not spend it."""
+    storage = Storage(tmp_path / "bot.db")
+    with serve_web(storage) as web:
+        sessions = WebSessionStore(storage)
+        token = sessions.issue_link(viewer_of("T1:U1", lang="nl"))
+        assert httpx.get(f"{web.base_url}/signin/{token}").status_code == 200  # the preview
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        page.goto(f"{web.base_url}/signin/{token}")
+        assert page.locator("h1").inner_text() == "Aanmelden bij het dashboard"
+        check_accessibility(page)
+        save_screenshot(page, "signin-continue-nl")
+        page.get_by_role("button", name="Doorgaan naar het dashboard").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Mijn resultaten"
+        context.close()
+    storage.close()
