@@ -133,10 +133,20 @@ def test_someone_without_results_gets_a_report_that_says_what_to_do(
     browser,  # noqa: F811
     tmp_path: Path,
 ):
+    """...titled with the Slack workspace's name where the app was installed (OAuth mode)."""
+    from bot.storage.installations import InstallationRow, Installations
+
     storage = Storage(tmp_path / "bot.db")
+    row = InstallationRow(
+        "", "T1", 0, "A1", "xoxb-secret", "B1", "UBOT", "chat:write", "U1", "Bakkerij Jansen",
+        None, "2026-11-01T00:00:00+00:00",
+    )  # fmt: skip
+    Installations(storage).save(row)
     with serve_web(storage, MODELS) as web:
         page = signed_in_page(browser, web.base_url, storage, external_id="T1:U9", lang="nl")
         page.goto(web.base_url + "/report")
+        title = t("report_title", "nl", organisation="Bakkerij Jansen")
+        assert page.locator("h1").inner_text() == title
         body = page.locator("main").inner_text()
         assert t("report_none_standing", "nl") in body
         assert t("report_none_initiatives", "nl").split(".")[0] in body

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.storage.dashboard import DashboardStore, Scope, TeamRow
+from bot.storage.installations import Installations
 from bot.storage.pulse_rows import ClosedRound
 from bot.web.charts import TrendPoint, radar_svg, trend_svg
 from bot.web.context import web_context
@@ -86,6 +87,7 @@ def build_page(request: Request) -> ReportPage:
         _initiatives(request, viewer),
         viewer.lang,
         datetime.now(UTC).date(),
+        organisation=_organisation(request, viewer),
         team=team_input,
     )
     radars = [_radar(number, s, viewer.lang) for number, s in enumerate(report.standing)]
@@ -121,6 +123,15 @@ def _initiatives(request: Request, viewer: Viewer) -> tuple[Initiative, ...]:
     with storage.reading():
         user = storage.find_user(viewer.channel, viewer.external_id)
         return storage.initiatives(user) if user is not None else ()
+
+
+def _organisation(request: Request, viewer: Viewer) -> str | None:
+    """The Slack workspace's name as installed (OAuth mode); None elsewhere ("the
+    organisation" then)."""
+    if viewer.channel != "slack" or not viewer.workspace or ":" in viewer.workspace:
+        return None
+    row = Installations(web_context(request).storage).find(None, viewer.workspace)
+    return row.team_name if row is not None and row.team_name else None
 
 
 def _radar(number: int, standing: Standing, lang: str) -> Chart | None:
