@@ -44,7 +44,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "teams_many": {"nl": "{n} teams", "en": "{n} teams"},
     "steps_many": {"nl": "{n} fasen", "en": "{n} phases"},
     "radar_sentence": {
-        "nl": "Radardiagram van je niveau per pijler op {date}: {levels}.",
+        "nl": "Spindiagram van je niveau per pijler op {date}: {levels}.",
         "en": "Radar chart of your level per pillar on {date}: {levels}.",
     },
     "radar_table_caption": {
@@ -145,7 +145,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "not_reported": {"nl": "nog geen ronde met resultaat", "en": "no round with a result yet"},
     "heatmap_heading": {"nl": "Teams en pijlers: {model}", "en": "Teams and pillars: {model}"},
     "heatmap_sentence": {
-        "nl": "Heatmap van het gemiddelde niveau per pijler (1 tot {top}) van {teams}, "
+        "nl": "Kleurenkaart van het gemiddelde niveau per pijler (1 tot {top}) van {teams}, "
         "donkerder is hoger. Een grijs vak toont niets: dat team had minder dan {k} antwoorden.",
         "en": "Heatmap of the average level per pillar (1 to {top}) of {teams}, darker is "
         "higher. A grey cell shows nothing: that team had fewer than {k} answers.",
@@ -170,12 +170,12 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     },
     "th_count": {"nl": "Antwoorden", "en": "Answers"},
     # ---- export ----------------------------------------------------------------------------
-    "export_heading": {"nl": "Downloaden", "en": "Download"},
+    "export_heading": {"nl": "Opslaan als bestand", "en": "Download"},
     "export_intro": {
-        "nl": "Wat deze pagina toont, als bestand:",
+        "nl": "Wat deze pagina toont, in een bestand:",
         "en": "What this page shows, as a file:",
     },
-    "export_csv": {"nl": "CSV (voor een spreadsheet)", "en": "CSV (for a spreadsheet)"},
+    "export_csv": {"nl": "CSV (voor een rekenblad)", "en": "CSV (for a spreadsheet)"},
     "export_json": {"nl": "JSON", "en": "JSON"},
 }
 
