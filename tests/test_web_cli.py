@@ -104,3 +104,10 @@ def test_over_https_the_cookie_is_secure_and_host_only(tmp_path):
         huge = httpx.post(base + "/signin", data={"token": "a" * 100_000})
         assert huge.status_code == 413  # refused before it is read
     storage.close()
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "nan", "eight"])
+def test_bad_session_hours_stop_every_command_with_one_line(clean_env, capsys, hours):
+    clean_env.setenv("MATURITY_WEB_SESSION_HOURS", hours)
+    assert main(["models"]) == 2
+    assert "MATURITY_WEB_SESSION_HOURS" in one_error_line(capsys)
