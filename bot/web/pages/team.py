@@ -194,10 +194,11 @@ def spread_text(model: MaturityModel, distribution: Sequence[int], lang: str) ->
     answered = [i for i, count in enumerate(distribution) if count]
     if not answered:
         return ""
-    low, high = phase_label(model, answered[0], lang), phase_label(model, answered[-1], lang)
-    span = low if low == high else pt("spread_range", lang, low=low, high=high)
     counts = ", ".join(f"{phase_label(model, i, lang)}: {distribution[i]}" for i in answered)
-    return f"{span} ({counts})"
+    if len(answered) == 1:
+        return counts
+    low, high = phase_label(model, answered[0], lang), phase_label(model, answered[-1], lang)
+    return f"{pt('spread_range', lang, low=low, high=high)} ({counts})"
 
 
 def pillar_chart(model: MaturityModel, shown: ClosedRound, lang: str) -> Chart:
