@@ -77,7 +77,7 @@ class ConsoleChannel(OutputChannel):
             link = None
         if link is None:
             return self.send_text(chat_text("dashboard_failed", lang))
-        return self.send_text(chat_text("dashboard_link", lang, link=link))
+        return self.send_text(chat_text("report_link", lang, link=link))
 
     def send_message(self, say: Say) -> bool:
         """A terminal has no buttons: a choice its number cannot reach (the history's older

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from bot.service import AssessmentService
 from bot.storage import Storage
+from bot.web.chat_texts import chat_text
 from flows.i18n import t
 from flows.model_loader import load_models
 from tests.helpers import Chat
@@ -207,6 +208,7 @@ def test_a_slack_result_offers_the_board_report_and_its_link_opens_it(
             assert sent.params["channel"] == "DUREP"
             link = SIGNIN_TO_REPORT.search(sent.params["text"])
             assert link is not None, sent.params["text"]
+            assert sent.params["text"] == chat_text("report_link", lang, link=link.group(0))
 
             page = open_sign_in_link(browser, link.group(0))
             assert page.url == rig.base_url + "/report"
@@ -250,6 +252,7 @@ def test_the_console_offers_the_report_and_prints_a_link_or_says_how_to_set_it_u
         link = re.search(r"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+\?to=report", shown)
         assert link is not None, shown
         assert t("report_no_web", "nl") not in shown
+        assert chat_text("report_link", "nl", link=link.group(0)) in shown
         page = open_sign_in_link(browser, link.group(0))
         assert page.url == web.base_url + "/report"
         assert t("report_heading_standing", "nl") in page.locator("h2").all_inner_texts()
@@ -283,6 +286,7 @@ def test_a_telegram_result_offers_the_board_report_and_its_link_opens_it(
             sent = rig.message(user, "/signin/", after=mark)
             link = SIGNIN_TO_REPORT.search(sent.shown())
             assert link is not None, sent.shown()
+            assert chat_text("report_link", lang, link="").split(":")[0] in sent.shown()
 
             page = open_sign_in_link(browser, link.group(0))
             assert page.url == web.base_url + "/report"

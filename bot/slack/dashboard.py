@@ -67,13 +67,18 @@ def send_dashboard_link(
         return
     slack.safely(
         "chat.postMessage",
-        lambda: client.chat_postMessage(channel=dm, unfurl_links=False, **link_message(link, lang)),
+        lambda: client.chat_postMessage(
+            channel=dm, unfurl_links=False, **link_message(link, lang, target)
+        ),
     )
 
 
-def link_message(link: str, lang: str) -> dict[str, Any]:
-    """The DM: the text (with the link, for notifications and screen readers) and a button."""
-    text = chat_text("dashboard_link", lang, link=link)
+def link_message(link: str, lang: str, target: str | None = None) -> dict[str, Any]:
+    """The DM: the text (with the link, for notifications and screen readers) and a button;
+    a link to the board report says so."""
+    report = target == "report"
+    text = chat_text("report_link" if report else "dashboard_link", lang, link=link)
+    button = chat_text("report_open_button" if report else "dashboard_button", lang)
     return {
         "text": text,
         "blocks": [
@@ -87,7 +92,7 @@ def link_message(link: str, lang: str) -> dict[str, Any]:
                     {
                         "type": "button",
                         "action_id": "mb:dashboard:open",
-                        "text": {"type": "plain_text", "text": chat_text("dashboard_button", lang)},
+                        "text": {"type": "plain_text", "text": button},
                         "url": link,
                         "style": "primary",
                     }

@@ -82,7 +82,8 @@ async def send_dashboard_link(
     except StorageError as exc:
         log.error("could not store a dashboard sign-in link: %s", type(exc).__name__)
         link = None
-    key = "dashboard_failed" if link is None else "dashboard_link"
+    key = "report_link" if target == "report" else "dashboard_link"
+    key = "dashboard_failed" if link is None else key
     await channel.send(bot, chat_id, notice(chat_text(key, lang, link=link or "")))
 
 

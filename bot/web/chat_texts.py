@@ -14,6 +14,15 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "results.",
     },
     "dashboard_button": {"nl": "Dashboard openen", "en": "Open the dashboard"},
+    "report_link": {
+        "nl": "Hier is je link naar je bestuursrapport: {link}\n"
+        "Hij werkt één keer en tien minuten lang. Deel hem met niemand: wie hem opent, ziet "
+        "jouw resultaten. Op de pagina kun je het rapport afdrukken of als PDF downloaden.",
+        "en": "Here is your link to your board report: {link}\n"
+        "It works once, for ten minutes. Share it with nobody: whoever opens it sees your "
+        "results. On the page you can print the report or download it as a PDF.",
+    },
+    "report_open_button": {"nl": "Bestuursrapport openen", "en": "Open the board report"},
     "dashboard_home_intro": {
         "nl": "Je resultaten, je teams en je organisatie in de browser, met grafieken en "
         "een export.",
