@@ -152,14 +152,15 @@ def signed_in_page(
     return page
 
 
-_SHARED: dict[str, Any] = {}
-"""The one Playwright and Chromium of this process (see `browser`)."""
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium for the whole session (/usr/bin/chromium; skipped, saying why, when
-    it or Playwright is missing, but never in CI: .ci/run installs both)."""
+    """Headless Chromium for one test module (/usr/bin/chromium; skipped, saying why, when it
+    or Playwright is missing, but never in CI: .ci/run installs both).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in the main
+    thread while it is started, so every later test that calls `asyncio.run` would fail ("cannot
+    be called from a running event loop"). A module's copy is stopped before the next module's
+    starts, so there is never a second instance either."""
     why = None
     if not Path(CHROMIUM).exists():
         why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
@@ -171,25 +172,17 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the browser tests: {why}")
         pytest.skip(why)
-    # Each test module that imports this fixture gets its own copy (pytest keys fixtures by
-    # module), and Playwright's sync API refuses a second instance in one thread: the modules
-    # share one Chromium, closed when the last copy is torn down.
-    if not _SHARED:
-        playwright = sync_playwright().start()
-        _SHARED["playwright"] = playwright
-        _SHARED["chromium"] = playwright.chromium.launch(
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        _SHARED["users"] = 0
-    _SHARED["users"] += 1
-    try:
-        yield _SHARED["chromium"]
+        try:
+            yield chromium
+        finally:
+            chromium.close()
     finally:
-        _SHARED["users"] -= 1
-        if _SHARED["users"] == 0:
-            _SHARED.pop("chromium").close()
-            _SHARED.pop("playwright").stop()
-            _SHARED.clear()
+        playwright.stop()
 
 
 def check_accessibility(page: Any) -> None:
