@@ -173,6 +173,10 @@ def test_a_result_card_shows_phase_explanation_and_next_actions(service, models,
         assert f"{name}: *{level_name}*" in text
     assert "/maturity start" in text  # the footer's commands work in Slack
     assert message.text.startswith(escape(card.title))
+    # the follow-ups, the board report among them, are one row of buttons, not a select
+    [row] = [b for b in message.blocks if b.get("block_id") == "follow_up"]
+    assert [e["type"] for e in row["elements"]] == ["button"] * len(card.follow_up)
+    assert row["elements"][-1]["text"]["text"] == t("report_button", lang)
 
 
 # ---- texts --------------------------------------------------------------------------------------

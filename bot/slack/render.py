@@ -33,7 +33,10 @@ ACTION_FORGET_YES = "mb:forget:yes"
 ACTION_FORGET_NO = "mb:forget:no"
 
 MAX_BUTTONS = 5
-"""More choices than this become a static select: a wall of buttons is hard to read."""
+"""More answer options than this become a static select: a wall of buttons is hard to read."""
+MAX_FOLLOW_UP_BUTTONS = 8
+"""A result's follow-ups (the next model, a reminder, the board report) are short and read as
+one row of buttons up to this many; a select would hide them behind a click."""
 BUTTON_TEXT = 75
 HEADER_TEXT = 150
 SECTION_TEXT = 3000
@@ -137,13 +140,13 @@ def notification(text: str) -> str:
 
 # ---- choices ---------------------------------------------------------------------------------
 def choice_blocks(
-    choices: Sequence[Choice], block_id: str, placeholder: str
+    choices: Sequence[Choice], block_id: str, placeholder: str, max_buttons: int = MAX_BUTTONS
 ) -> list[dict[str, Any]]:
     """Buttons for a few short choices; a numbered list plus numbered buttons when a label would
-    be cut; a numbered list plus a static select when there are many."""
+    be cut; a numbered list plus a static select when there are more than `max_buttons`."""
     if not choices:
         return []
-    use_select = len(choices) > MAX_BUTTONS
+    use_select = len(choices) > max_buttons
     numbered = use_select or any(len(c.label) > BUTTON_TEXT for c in choices)
     blocks: list[dict[str, Any]] = []
     if numbered:
@@ -257,7 +260,9 @@ def result_message(card: ResultCard, lang: str) -> SlackMessage:
         lines = [f"*{mrkdwn(section.header)}*"] + [f"• {mrkdwn(line)}" for line in section.lines]
         blocks += sections("\n".join(lines))
     blocks.append(context(mrkdwn(card.footer)))
-    blocks += choice_blocks(card.follow_up, "follow_up", st("select_placeholder_menu", lang))
+    blocks += choice_blocks(
+        card.follow_up, "follow_up", st("select_placeholder_menu", lang), MAX_FOLLOW_UP_BUTTONS
+    )
     summary = notification(f"{card.title}\n{card.summary}")  # the blocks say the rest
     return SlackMessage(summary, tuple(blocks[:MESSAGE_BLOCKS]))
 
