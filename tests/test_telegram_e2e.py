@@ -354,7 +354,7 @@ def test_group_chats_are_pointed_to_a_private_chat(rig, fake, models):
 def test_the_command_menu_is_registered_in_both_languages(rig, fake):
     names = [c["command"] for c in fake.commands[("default", "en")]]
     assert {"start", "assess", "models", "result", "history", "back", "stop", "lang"} <= set(names)
-    assert {"help", "forget", "export"} <= set(names)
+    assert {"help", "forget", "export", "dashboard", "report"} <= set(names)
     assert [c["command"] for c in fake.commands[("default", "nl")]] == names
     assert fake.commands[("default", "")] == fake.commands[("default", "en")]
     dutch = {c["command"]: c["description"] for c in fake.commands[("default", "nl")]}

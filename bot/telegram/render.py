@@ -68,6 +68,7 @@ COMMAND_MENU = (
     "forget",
     "export",
     "dashboard",
+    "report",
 )
 """The commands Telegram offers in its menu (setMyCommands), in this order."""
 

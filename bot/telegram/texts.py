@@ -98,6 +98,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cmd_export": {"nl": "Je gegevens als bestand", "en": "Your data as a file"},
     "cmd_dashboard": {"nl": "Je dashboard in de browser", "en": "Your dashboard in the browser"},
+    "cmd_report": {
+        "nl": "Bestuursrapport: waar je staat en de routekaart",
+        "en": "Board report: where you stand and the roadmap",
+    },
     "cmd_scan": {
         "nl": "Snelle scan: je plek op alle modellen",
         "en": "Quick scan: your place on every model",

@@ -16,11 +16,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "nav.organisation": {"nl": "Organisatie", "en": "Organisation"},
     "nav.report": {"nl": "Bestuursrapport", "en": "Board report"},
     "nav.sign_out": {"nl": "Afmelden", "en": "Sign out"},
-    "home.title": {"nl": "Mijn resultaten", "en": "My results"},
-    "home.intro": {
-        "nl": "Hier vind je straks je uitkomsten, je teams en je organisatie.",
-        "en": "Your results, your teams and your organisation will be here.",
-    },
     "signin.title": {"nl": "Aanmelden bij het dashboard", "en": "Sign in to the dashboard"},
     "signin.intro": {
         "nl": "Je opent het dashboard met de link die de bot je in de chat stuurde.",
