@@ -31,8 +31,8 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
     },
     "dashboard_home_button": {"nl": "Dashboard", "en": "Dashboard"},
     "dashboard_sent": {
-        "nl": "Ik heb je een aanmeldlink gestuurd in je privégesprek met mij.",
-        "en": "I sent you a sign-in link in your direct messages with me.",
+        "nl": "Ik heb je een aanmeldlink gestuurd in een privébericht.",
+        "en": "I sent you a sign-in link in a direct message.",
     },
     "dashboard_not_set_up": {
         "nl": "Het dashboard is hier nog niet ingericht. Vraag de beheerder van de bot om "

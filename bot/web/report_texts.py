@@ -26,12 +26,12 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "en": "{model}: level per pillar",
     },
     "report.radar_sentence": {
-        "nl": "Radar van {model}: {levels}.",
-        "en": "Radar of {model}: {levels}.",
+        "nl": "Spindiagram van {model}: {levels}.",
+        "en": "Radar chart of {model}: {levels}.",
     },
     "report.priority": {"nl": "Prioriteit {number}", "en": "Priority {number}"},
     "report.steps": {
-        "nl": "Implementatiestappen die passen",
+        "nl": "Passende implementatiestappen",
         "en": "Implementation steps that fit",
     },
     "report.initiative": {"nl": "Initiatief", "en": "Initiative"},

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 LANGS = ("nl", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
-    "app.name": {"nl": "Volwassenheidsbot", "en": "Maturity Bot"},
+    "app.name": {"nl": "Maturity Bot", "en": "Maturity Bot"},
     "nav.label": {"nl": "Hoofdmenu", "en": "Main menu"},
     "nav.skip": {"nl": "Naar de inhoud", "en": "Skip to content"},
     "nav.my_results": {"nl": "Mijn resultaten", "en": "My results"},

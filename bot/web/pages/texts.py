@@ -34,7 +34,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "{steps} lower than on {date} ({phase})",
     },
     "change_same": {
-        "nl": "gelijk aan {date} ({phase})",
+        "nl": "gelijk aan de meting van {date} ({phase})",
         "en": "the same as on {date} ({phase})",
     },
     "steps_one": {"nl": "1 fase", "en": "1 phase"},
@@ -52,7 +52,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "Level per pillar, {model}, {date}",
     },
     "level_of": {"nl": "{level} ({number} van {total})", "en": "{level} ({number} of {total})"},
-    "quick_scan": {"nl": "Quickscan", "en": "Quick scan"},
+    "quick_scan": {"nl": "Snelle scan", "en": "Quick scan"},
     # ---- teams -----------------------------------------------------------------------------
     "teams_title": {"nl": "Mijn teams", "en": "My teams"},
     "teams_intro": {
@@ -60,14 +60,16 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "The teams with a pulse that you are a member or an admin of.",
     },
     "teams_none": {
-        "nl": "Je hoort nog bij geen team met een pulse.",
-        "en": "You are not in a team with a pulse yet.",
+        "nl": "Je hoort nog bij geen team met een pulse. Zodra je meedoet met de pulse in de "
+        "groep of het kanaal van je team, staat dat team hier.",
+        "en": "You are not in a team with a pulse yet. Once you take part in the pulse in your "
+        "team's group or channel, that team shows up here.",
     },
     "teams_caption": {"nl": "Je teams", "en": "Your teams"},
     "th_team": {"nl": "Team", "en": "Team"},
     "th_rounds": {"nl": "Afgesloten rondes", "en": "Closed rounds"},
     "th_status": {"nl": "Pulse", "en": "Pulse"},
-    "status_active": {"nl": "loopt", "en": "running"},
+    "status_active": {"nl": "actief", "en": "active"},
     "status_paused": {"nl": "gepauzeerd", "en": "paused"},
     "status_stopped": {"nl": "gestopt", "en": "stopped"},
     "status_none": {"nl": "nog niet gestart", "en": "not started yet"},
@@ -136,8 +138,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "en": "All teams side by side, each with its latest round with a result.",
     },
     "org_none": {
-        "nl": "Er zijn nog geen teams met een pulse.",
-        "en": "There are no teams with a pulse yet.",
+        "nl": "Er zijn nog geen teams met een pulse. Een beheerder start een pulse in de groep "
+        "of het kanaal van een team; daarna staat het team hier.",
+        "en": "There are no teams with a pulse yet. An admin starts a pulse in a team's group "
+        "or channel; the team then shows up here.",
     },
     "org_caption": {"nl": "Teams en hun laatste fase", "en": "Teams and their latest phase"},
     "th_latest": {"nl": "Laatste fase", "en": "Latest phase"},
