@@ -5,8 +5,9 @@ POSTs the token. Chat apps and mail scanners fetch links to preview them; a GET 
 would spend the single-use link before the person clicks it. The page already says whether the
 link is used, expired or unknown, in the language of whom it was for, with the way forward.
 
-The POST is refused when the browser says it comes from another site (Sec-Fetch-Site): another
-site must not sign a visitor in as someone else (login CSRF)."""
+The POST is refused when the browser says it comes from another origin (Sec-Fetch-Site, also
+"same-site": a sibling subdomain): another site must not sign a visitor in as someone else
+(login CSRF)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ TOKEN_FIELD = "token"
 TARGET_FIELD = "to"
 TARGETS = frozenset({"report"})
 """Pages a link may land on instead of "home" (route names, never a URL: no open redirect)."""
+SIGN_IN_FROM = frozenset({"same-origin", "none", ""})
+"""Sec-Fetch-Site values the sign-in POST accepts: our own page, the person's own action, or a
+browser that does not say. Not "same-site": a sibling subdomain is another site's page."""
 
 
 def sign_in_link(
@@ -76,7 +80,7 @@ async def open_link(request: Request) -> Response:
 
 
 async def redeem(request: Request) -> Response:
-    if request.headers.get("sec-fetch-site", "") == "cross-site":
+    if request.headers.get("sec-fetch-site", "") not in SIGN_IN_FROM:
         raise CsrfRefused
     form = await read_form(request)
     context = web_context(request)
