@@ -7,7 +7,9 @@
 - read the session cookie once (a thread, since storage is blocking) and put the WebSession, or
   None, into the scope: `current_viewer(request)` then costs nothing;
 - turn SignInRequired into the "sign in from the chat" page (401), CsrfRefused into the 403
-  page, and any unknown path into our 404 page, in the viewer's (or browser's) language.
+  page, a StorageError (the database away or locked) into a "try again" page (503, logged
+  without a traceback), and any unknown path into our 404 page, in the viewer's (or browser's)
+  language.
 
 A host app puts `*web_routes(storage, settings)` LAST in its routes: the Mount matches every
 path, so the host's own paths (/slack/events, the webhook, /healthz) must be tried first.
@@ -15,6 +17,7 @@ path, so the host's own paths (/slack/events, the webhook, /healthz) must be tri
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -24,6 +27,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from bot.storage.errors import StorageError
 from bot.web.context import CONTEXT_KEY, WebContext
 from bot.web.csrf import CsrfRefused
 from bot.web.pages import page_routes
@@ -37,6 +41,15 @@ if TYPE_CHECKING:
     from flows.model_schema import MaturityModel
 
 STATIC = "/static"
+log = logging.getLogger("bot.web")
+UNAVAILABLE_TEXTS = {
+    "unavailable.title": {"nl": "Even niet beschikbaar", "en": "Not available right now"},
+    "unavailable.body": {
+        "nl": "Het dashboard kan de gegevens nu niet lezen. Probeer het over een paar minuten "
+        "opnieuw.",
+        "en": "The dashboard cannot read its data right now. Please try again in a few minutes.",
+    },
+}
 
 
 class WebScope:
@@ -56,13 +69,19 @@ class WebScope:
             return
         scope[CONTEXT_KEY] = self.context
         scope[SESSION_KEY] = None
-        if not scope.get("path", "").startswith(STATIC + "/"):
-            session_id = Request(scope).cookies.get(self.context.cookie_name)
-            if session_id:
-                sessions = self.context.sessions
-                scope[SESSION_KEY] = await anyio.to_thread.run_sync(sessions.session, session_id)
         try:
+            if not scope.get("path", "").startswith(STATIC + "/"):
+                session_id = Request(scope).cookies.get(self.context.cookie_name)
+                if session_id:
+                    sessions = self.context.sessions
+                    session = await anyio.to_thread.run_sync(sessions.session, session_id)
+                    scope[SESSION_KEY] = session
             await self.router(scope, receive, send)
+        except StorageError as exc:
+            log.error("a dashboard page could not read the database: %s", exc)
+            context = {**_refusal("unavailable"), "texts": UNAVAILABLE_TEXTS}
+            response = render(Request(scope), "refused.html", context, 503)
+            await response(scope, receive, send)
         except SignInRequired:
             response = render(Request(scope), "refused.html", _refusal("signin.required"), 401)
             await response(scope, receive, send)
