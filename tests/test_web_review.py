@@ -170,3 +170,35 @@ def test_a_storage_failure_reading_the_session_is_a_page_too(storage, client_for
     assert response.status_code == 503
     assert "text/html" in response.headers["content-type"]
     assert '<html lang="nl">' in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/signout", 405),
+        ("GET", "/signin", 405),
+        ("POST", "/", 405),
+        ("POST", "/teams", 405),
+    ],
+)
+def test_a_wrong_method_is_a_page_in_the_viewers_language(client_for, method, path, status):
+    """Typing /signout in the address bar (a GET) is something a person does: our page, not
+    Starlette's plain "Method Not Allowed"."""
+    client = client_for(viewer_of("T1:U1", lang="nl"))
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert "text/html" in response.headers["content-type"]
+    assert '<html lang="nl">' in response.text
+    assert "Pagina niet gevonden" in response.text
+
+
+def test_an_oversized_sign_in_form_is_a_page_too(client_for):
+    client = client_for()
+    response = client.post(
+        "/signin",
+        content=b"token=" + b"a" * 70_000,
+        headers={"content-type": "application/x-www-form-urlencoded", "accept-language": "nl"},
+    )
+    assert response.status_code == 413
+    assert "text/html" in response.headers["content-type"]
+    assert '<html lang="nl">' in response.text

@@ -8,8 +8,9 @@
   None, into the scope: `current_viewer(request)` then costs nothing;
 - turn SignInRequired into the "sign in from the chat" page (401), CsrfRefused into the 403
   page, a StorageError (the database away or locked) into a "try again" page (503, logged
-  without a traceback), and any unknown path into our 404 page, in the viewer's (or browser's)
-  language.
+  without a traceback), the router's HTTPException (a wrong method) and a form refused unread
+  (FormRefused: too large) into the page of their status, and any unknown path into our 404
+  page, in the viewer's (or browser's) language.
 
 A host app puts `*web_routes(storage, settings)` LAST in its routes: the Mount matches every
 path, so the host's own paths (/slack/events, the webhook, /healthz) must be tried first.
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
@@ -29,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.storage.errors import StorageError
 from bot.web.context import CONTEXT_KEY, WebContext
-from bot.web.csrf import CsrfRefused
+from bot.web.csrf import CsrfRefused, FormRefused
 from bot.web.pages import page_routes
 from bot.web.signin import signin_routes
 from bot.web.templating import render
@@ -85,8 +87,14 @@ class WebScope:
         except SignInRequired:
             response = render(Request(scope), "refused.html", _refusal("signin.required"), 401)
             await response(scope, receive, send)
-        except CsrfRefused:
-            response = render(Request(scope), "refused.html", _refusal("csrf"), 403)
+        except CsrfRefused as exc:
+            status = exc.status_code if isinstance(exc, FormRefused) else 403
+            response = render(Request(scope), "refused.html", _refusal("csrf"), status)
+            await response(scope, receive, send)
+        except HTTPException as exc:  # the router's: a wrong method (GET /signout)
+            kind = "not_found" if exc.status_code in (404, 405) else "csrf"
+            response = render(Request(scope), "refused.html", _refusal(kind), exc.status_code)
+            response.headers.update(exc.headers or {})
             await response(scope, receive, send)
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:

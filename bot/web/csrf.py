@@ -11,7 +11,6 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from bot.http_limits import BadLength, BodyTooLarge, read_body
@@ -25,6 +24,15 @@ class CsrfRefused(Exception):
     """A POST without the session's token: app.py answers with the 403 page."""
 
 
+class FormRefused(CsrfRefused):
+    """A form body refused before it is read (too large: 413; a bad Content-Length: 400): the
+    refused page with that status (app.py), not Starlette's plain-text one."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+
+
 async def read_form(request: Request) -> dict[str, str]:
     """An application/x-www-form-urlencoded body as a dict (the last value of a repeated field);
     without python-multipart, which the dashboard's forms do not need. A body over
@@ -32,9 +40,9 @@ async def read_form(request: Request) -> dict[str, str]:
     try:
         body = await read_body(request, MAX_FORM_BYTES)
     except BodyTooLarge:
-        raise HTTPException(413, "form over 64 KiB") from None
+        raise FormRefused(413) from None
     except BadLength:
-        raise HTTPException(400, "bad Content-Length") from None
+        raise FormRefused(400) from None
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
