@@ -19,7 +19,8 @@ from bot.storage.dashboard import DashboardStore
 from bot.storage.pulses import PulseStore
 from bot.storage.web_sessions import WebSessionStore
 from bot.web.viewer import WebSession
-from tests.web_rig import serve_web, viewer_of
+from tests.fake_telegram import FakeTelegram, TgUser
+from tests.web_rig import serve_web, viewer_of, web_settings
 
 NOW = "2026-03-02T09:00:00+00:00"
 PULSE = {
@@ -202,3 +203,25 @@ def test_an_oversized_sign_in_form_is_a_page_too(client_for):
     assert response.status_code == 413
     assert "text/html" in response.headers["content-type"]
     assert '<html lang="nl">' in response.text
+
+
+def test_telegram_dashboard_says_so_when_the_database_fails_looking_up_groups(
+    tmp_path, models, monkeypatch
+):
+    """/dashboard asks the database for the person's groups before it makes the link: a failure
+    there is the "could not make your link" answer, as a failure storing the link is."""
+    from tests.telegram_rig import Rig
+
+    def broken(*_args, **_kwargs):
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(WebSessionStore, "teams_of", broken)
+    with FakeTelegram() as fake:
+        rig = Rig(fake, tmp_path / "bot.db", models, web_settings=web_settings("http://x.test"))
+        try:
+            user = TgUser(3101)
+            mark = fake.mark()
+            fake.send(user, "/dashboard")
+            assert rig.message(user, "could not be made", after=mark)
+        finally:
+            rig.stop()

@@ -66,21 +66,21 @@ async def send_dashboard_link(
         return
     member = str(user.id)
     storage = channel.service.storage
-    groups = await admin_groups(channel, bot, storage, member)
-    viewer = Viewer(
-        channel=CHANNEL,
-        external_id=member,
-        lang=lang,
-        workspace=None,
-        workspace_admin=bool(groups),
-        admin_of_groups=tuple(groups),
-    )
     try:
+        groups = await admin_groups(channel, bot, storage, member)
+        viewer = Viewer(
+            channel=CHANNEL,
+            external_id=member,
+            lang=lang,
+            workspace=None,
+            workspace_admin=bool(groups),
+            admin_of_groups=tuple(groups),
+        )
         link = await asyncio.to_thread(
             lambda: sign_in_link(storage, settings, viewer, target=target)
         )
     except StorageError as exc:
-        log.error("could not store a dashboard sign-in link: %s", type(exc).__name__)
+        log.error("could not make a dashboard sign-in link: %s", type(exc).__name__)
         link = None
     key = "report_link" if target == "report" else "dashboard_link"
     key = "dashboard_failed" if link is None else key
