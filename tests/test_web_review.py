@@ -225,3 +225,30 @@ def test_telegram_dashboard_says_so_when_the_database_fails_looking_up_groups(
             assert rig.message(user, "could not be made", after=mark)
         finally:
             rig.stop()
+
+
+@pytest.mark.parametrize(
+    ("member", "workspace", "sees"),
+    [
+        ("E1:T1:UADMIN", "E1:T1", ["Grid one"]),
+        ("E1:T2:UADMIN", "E1:T2", ["Grid two"]),
+        ("T1:UADMIN", "T1", ["Plain one"]),
+    ],
+)
+def test_an_admin_sees_only_their_own_workspace_also_on_enterprise_grid(
+    storage, client_for, member, workspace, sees
+):
+    """OAuth mode: teams are `E…:T…:C…` / `T…:C…`, members `E…:T…:U…` / `T…:U…`; a workspace
+    admin's organisation is their workspace, not a workspace whose id starts the same."""
+    pulses = PulseStore(storage)
+    pulses.save_pulse("slack", "E1:T1:C1", "Grid one", "E1:T1:ULEAD", PULSE, NOW)
+    pulses.save_pulse("slack", "E1:T2:C2", "Grid two", "E1:T2:ULEAD", PULSE, NOW)
+    pulses.save_pulse("slack", "T1:C3", "Plain one", "T1:ULEAD", PULSE, NOW)
+    client = client_for(viewer_of(member, workspace=workspace, workspace_admin=True))
+    shown = [row["team"] for row in client.get("/organisation/export.json").json()]
+    assert shown == sees
+    ids = {pulses.pulse("slack", t).team_id: n for t, n in [
+        ("E1:T1:C1", "Grid one"), ("E1:T2:C2", "Grid two"), ("T1:C3", "Plain one")]}  # fmt: skip
+    for team_id, name in ids.items():
+        status = client.get(f"/teams/{team_id}/export.json").status_code
+        assert status == (200 if name in sees else 404), name
