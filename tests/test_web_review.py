@@ -132,6 +132,26 @@ def test_another_site_cannot_sign_a_visitor_in(storage, client_for, site):
     assert WebSessionStore(storage).link_state(token).state == "valid"
 
 
+@pytest.mark.parametrize(
+    ("origin", "status"), [("https://evil.example", 403), ("null", 403), (None, 303), ("ours", 303)]
+)
+def test_a_browser_that_does_not_say_its_site_is_judged_by_its_origin(
+    storage, client_for, origin, status
+):
+    """Without Sec-Fetch-Site (an older browser) the Origin header must be the dashboard's own;
+    without either, there is nothing to judge by and the link's own secret is the check."""
+    client = client_for()
+    token = WebSessionStore(storage).issue_link(viewer_of("T1:U1"))
+    headers = (
+        {} if origin is None else {"Origin": str(client.base_url) if origin == "ours" else origin}
+    )
+    response = client.post("/signin", data={"token": token}, headers=headers)
+    assert response.status_code == status
+    assert WebSessionStore(storage).link_state(token).state == (
+        "valid" if status == 403 else "used"
+    )
+
+
 def test_the_dashboards_own_sign_in_form_still_signs_in(storage, client_for):
     client = client_for()
     token = WebSessionStore(storage).issue_link(viewer_of("T1:U1"))
@@ -252,3 +272,32 @@ def test_an_admin_sees_only_their_own_workspace_also_on_enterprise_grid(
     for team_id, name in ids.items():
         status = client.get(f"/teams/{team_id}/export.json").status_code
         assert status == (200 if name in sees else 404), name
+
+
+def test_a_report_button_pressed_in_a_channel_sends_the_link_to_the_dm_only(storage, models):
+    """A sign-in link is the person's own: a result card's button pressed outside the DM (a
+    message in a channel) gets its link in the person's DM, never in that channel."""
+    from bot.slack.render import ACTION_CHOICE
+    from tests.fake_slack import FakeSlack, Message
+    from tests.test_web_signin import SlackWithDashboard
+
+    with FakeSlack() as fake:
+        rig = SlackWithDashboard(fake, storage, models)
+        try:
+            message = Message("C0TEAM", "1700000000.000100", "result", [])
+            action = {
+                "action_id": f"{ACTION_CHOICE}6",
+                "block_id": "follow_up",
+                "type": "button",
+                "value": "c:report",
+            }
+            mark = fake.mark()
+            assert rig.send.action("U7", action, message=message).status_code == 200
+            sent = fake.wait_for(
+                "chat.postMessage", lambda c: "/signin/" in str(c.params.get("text")), after=mark
+            )
+            assert sent.params["channel"] == "DU7"
+            posted = [c.params.get("channel") for c in fake.calls_to("chat.postMessage", mark)]
+            assert "C0TEAM" not in posted
+        finally:
+            rig.stack.close()

@@ -39,7 +39,14 @@ def send_dashboard_link(
     target: str | None = None,
 ) -> None:
     """Post a new sign-in link in `dm`, or say that the dashboard is not set up. `target`: the
-    page it lands on (bot/web/signin.py TARGETS; "report" for the result's board report)."""
+    page it lands on (bot/web/signin.py TARGETS; "report" for the result's board report).
+    A link is the person's own: when `dm` is not a direct message (a button pressed in a
+    channel), it goes to their DM instead, never where others could use it."""
+    if not dm.startswith("D"):
+        opened = slack.open_dm(client, user_id)
+        if opened is None:
+            return
+        dm = opened
     lang = slack.lang_for(client, team_id, user_id)
     if settings is None or not settings.maturity_web_url:
         slack.safely(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
@@ -80,10 +81,13 @@ async def open_link(request: Request) -> Response:
 
 
 async def redeem(request: Request) -> Response:
-    if request.headers.get("sec-fetch-site", "") not in SIGN_IN_FROM:
-        raise CsrfRefused
-    form = await read_form(request)
+    fetch_site = request.headers.get("sec-fetch-site", "")
     context = web_context(request)
+    if fetch_site not in SIGN_IN_FROM:
+        raise CsrfRefused
+    if not fetch_site and not _our_origin(request.headers.get("origin"), context.settings):
+        raise CsrfRefused  # a browser that does not say where it comes from: its Origin does
+    form = await read_form(request)
     token = form.get(TOKEN_FIELD, "")
     hours = context.settings.maturity_web_session_hours
     old: WebSession | None = request.scope.get(SESSION_KEY)
@@ -101,6 +105,17 @@ async def redeem(request: Request) -> Response:
     response = RedirectResponse(landing, status_code=303, headers=SECURITY_HEADERS)
     _set_cookie(response, context, outcome.session_id, hours)
     return response
+
+
+def _our_origin(origin: str | None, settings: Settings) -> bool:
+    """Whether a POST's Origin header is the dashboard's own (MATURITY_WEB_URL's scheme, host
+    and port); no header says nothing either way (a browser without Sec-Fetch-Site and
+    Origin is too old to check, as a form POST from another site always carries one now)."""
+    if origin is None:
+        return True
+    ours = urlsplit(settings.maturity_web_url or "")
+    theirs = urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
 
 async def sign_out(request: Request) -> Response:
