@@ -321,6 +321,11 @@ def test_oauth_mode_needs_no_bot_token_and_builds_with_the_install_routes(fake, 
             True,
             "SLACK_REDIRECT_URI must be",
         ),
+        (
+            {"slack_client_secret": "cs-value", "maturity_pulse_admins": "T1:U1, U2"},
+            True,
+            "MATURITY_PULSE_ADMINS: in OAuth mode .* as T…:U2",
+        ),
     ],
 )
 def test_oauth_settings_are_checked_in_one_line(values, http, says):

@@ -100,6 +100,12 @@ def oauth_credentials(settings: Settings, *, http: bool) -> OAuthCredentials | N
         raise UsageError(
             f"SLACK_REDIRECT_URI must be the http(s) URL of {REDIRECT_PATH}, got {redirect!r}"
         )
+    bare = sorted(admin for admin in settings.pulse_admins if ":" not in admin)
+    if bare:
+        raise UsageError(
+            "MATURITY_PULSE_ADMINS: in OAuth mode (many workspaces) a user id alone would be an "
+            f"admin in every workspace; write it with its workspace, as T…:{bare[0]}"
+        )
     return OAuthCredentials(client_id, client_secret, redirect)
 
 
