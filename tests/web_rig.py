@@ -35,6 +35,7 @@ import pytest
 import uvicorn
 
 from bot.settings import Settings
+from bot.slack.member import SlackMember
 from bot.storage import Storage
 from bot.web.app import web_app
 from bot.web.signin import sign_in_link
@@ -114,9 +115,10 @@ def viewer_of(
     workspace_admin: bool = False,
     admin_of_groups: tuple[str, ...] = (),
 ) -> Viewer:
-    """A Viewer; a Slack one's workspace defaults to the team of its `TEAM:USER` id."""
+    """A Viewer; a Slack one's workspace defaults to the workspace key of its id (`T1` of
+    `T1:U1`, `E1:T1` of a Grid member `E1:T1:U1`, as bot/slack/member.py parses it)."""
     if workspace is None and channel == "slack" and ":" in external_id:
-        workspace = external_id.split(":", 1)[0]
+        workspace = SlackMember.parse(external_id).team
     return Viewer(channel, external_id, lang, workspace, workspace_admin, admin_of_groups)
 
 
