@@ -187,7 +187,19 @@ def test_a_team_whose_channel_is_gone_does_not_hold_up_the_other_workspace(hoste
     rounds = hosted.storage._rows(
         "select t.external_id from rounds r join teams t on t.id = r.team_id"
     )
-    assert [row["external_id"] for row in rounds] == ["T2:CT2"]  # T1's stays due: tried again
+    assert [row["external_id"] for row in rounds] == ["T2:CT2"]
+    # T1's round is tried again a quarter of an hour later, not at every tick
+    store = PulseStore(hosted.storage)
+    assert store.pulse("slack", "T1:CT1").next_run_at == "2027-06-01T10:15:00+00:00"
+    mark = tick(hosted, clock, START.replace(hour=10, minute=5))
+    assert [c for c in fake.calls_to("conversations.members", mark) if c.team == "T1"] == []
+
+    fake.add_channel("CT1", [*MEMBERS, "UBOTT1"], creator="U1", team="T1")  # the bot is back
+    mark = tick(hosted, clock, START.replace(hour=10, minute=15))
+    assert sorted(c.response.get("channel") for c in invitations(hosted, mark)) == [
+        f"DT1{user}" for user in MEMBERS
+    ]
+    assert store.pulse("slack", "T1:CT1").next_run_at == "2027-06-08T10:00:00+00:00"
 
 
 def test_the_real_command_runs_the_pulse_in_oauth_mode(fake, database_target, tmp_path):

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from flows.model_schema import MaturityModel
 
 log = logging.getLogger("bot.pulse")
+OPEN_RETRY = timedelta(minutes=15)
+"""How long a round that could not open (its channel gone, the platform down) waits before the
+next try: not every tick, so a team whose channel was archived costs a call and a log line a
+quarter of an hour, not every 30 seconds."""
 
 MAX_SEND_ATTEMPTS = 3
 """A member whose DM fails (blocked the bot, left) is tried this often, then left out."""
@@ -60,7 +64,14 @@ class RoundLifecycle:
                 try:
                     await self._open(messenger, pulse, now)
                 except Exception:  # one team's platform error must not hold up the others
-                    log.exception("opening the round of pulse team %s failed", pulse.team_id)
+                    log.exception(
+                        "opening the round of pulse team %s failed; trying again in %s",
+                        pulse.team_id,
+                        OPEN_RETRY,
+                    )
+                    await asyncio.to_thread(
+                        self.store.postpone, pulse.team_id, pulse.next_run_at, iso(now + OPEN_RETRY)
+                    )
             await self.send_pending(messenger)
             await self._remind(messenger, now)
             await self.close_rounds(messenger, now)

@@ -125,6 +125,16 @@ class PulseStore(Leases):
         rows = self._rows("select * from rounds where team_id = ? and status = 'open'", team_id)
         return rows[0] if rows else None
 
+    def postpone(self, team_id: int, due: str, until: str) -> bool:
+        """Move a pulse's round that is due at `due` to `until` (its round could not open);
+        False when a tick opened it or moved it on meanwhile, which then stands."""
+        with self.transaction():
+            cursor = self._execute(
+                "update pulses set next_run_at = ? where team_id = ? and next_run_at = ?",
+                (until, team_id, due),
+            )
+            return cursor.rowcount == 1
+
     def claim_round(
         self,
         pulse: PulseRow,
