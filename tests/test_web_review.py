@@ -5,6 +5,7 @@ app in a thread (no browser needed for these), signed in through real links."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import threading
@@ -14,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.storage import Storage, StorageError
-from bot.storage.dashboard import DashboardStore
+from bot.storage import Storage
 from bot.storage.pulses import PulseStore
 from bot.storage.web_sessions import WebSessionStore
+from bot.web.chat_texts import chat_text
 from bot.web.viewer import WebSession
+from flows.i18n import t
 from tests.fake_telegram import FakeTelegram, TgUser
 from tests.web_rig import serve_web, viewer_of, web_settings
 
@@ -165,32 +167,48 @@ def test_the_dashboards_own_sign_in_form_still_signs_in(storage, client_for):
 
 
 # ---- (4) storage errors ----------------------------------------------------------------------
-def test_a_storage_failure_is_a_page_in_the_viewers_language(storage, client_for, monkeypatch):
-    client = client_for(viewer_of("T1:U1", lang="nl"))
+@contextlib.contextmanager
+def database_gone(url: str) -> Iterator[None]:
+    """The PostgreSQL database refuses every connection and its open ones are cut, as when the
+    server is down or unreachable; it comes back at the end of the block."""
+    import psycopg
 
-    def broken(*_args, **_kwargs):
-        raise StorageError("database is locked")
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    admin_url = url[: -len(url.rsplit("/", 1)[-1])] + "postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"alter database {name} allow_connections false")
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+            (name,),
+        )
+    try:
+        yield
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"alter database {name} allow_connections true")
 
-    monkeypatch.setattr(DashboardStore, "teams", broken)
-    response = client.get("/teams")
-    assert response.status_code == 503
-    assert "text/html" in response.headers["content-type"]
-    assert "Traceback" not in response.text
-    assert "database is locked" not in response.text
-    assert '<html lang="nl">' in response.text
 
-
-def test_a_storage_failure_reading_the_session_is_a_page_too(storage, client_for, monkeypatch):
-    client = client_for(viewer_of("T1:U1", lang="nl"))
-
-    def broken(*_args, **_kwargs):
-        raise StorageError("database is locked")
-
-    monkeypatch.setattr(WebSessionStore, "session", broken)
-    response = client.get("/", headers={"Accept-Language": "nl"})
-    assert response.status_code == 503
-    assert "text/html" in response.headers["content-type"]
-    assert '<html lang="nl">' in response.text
+def test_a_database_that_is_gone_is_a_page_in_the_viewers_language(postgres_url, models):
+    """The database server goes away while someone is signed in: their next page is a 503 page
+    in their browser's language that says to try again, not a traceback; it logs one line."""
+    storage = Storage(postgres_url)
+    try:
+        with (
+            serve_web(storage, models) as web,
+            httpx.Client(base_url=web.base_url, timeout=60) as client,  # the pool waits first
+        ):
+            token = WebSessionStore(storage).issue_link(viewer_of("T1:U1", lang="nl"))
+            assert client.post("/signin", data={"token": token}).status_code == 303
+            assert client.get("/teams").status_code == 200
+            with database_gone(postgres_url):
+                response = client.get("/teams", headers={"Accept-Language": "nl"})
+            assert response.status_code == 503
+            assert "text/html" in response.headers["content-type"]
+            assert '<html lang="nl">' in response.text
+            assert "Traceback" not in response.text and "psycopg" not in response.text
+            assert client.get("/teams").status_code == 200  # and back once it is back
+    finally:
+        storage.close()
 
 
 @pytest.mark.parametrize(
@@ -225,24 +243,25 @@ def test_an_oversized_sign_in_form_is_a_page_too(client_for):
     assert '<html lang="nl">' in response.text
 
 
-def test_telegram_dashboard_says_so_when_the_database_fails_looking_up_groups(
-    tmp_path, models, monkeypatch
-):
-    """/dashboard asks the database for the person's groups before it makes the link: a failure
-    there is the "could not make your link" answer, as a failure storing the link is."""
+def test_telegram_dashboard_answers_when_the_database_is_gone(postgres_url, models):
+    """/dashboard while the database server is gone: the person is told, in a reply, not left
+    waiting (the bot's answer that their message could not be handled, or that the link could
+    not be made)."""
     from tests.telegram_rig import Rig
 
-    def broken(*_args, **_kwargs):
-        raise StorageError("database is locked")
-
-    monkeypatch.setattr(WebSessionStore, "teams_of", broken)
     with FakeTelegram() as fake:
-        rig = Rig(fake, tmp_path / "bot.db", models, web_settings=web_settings("http://x.test"))
+        rig = Rig(fake, postgres_url, models, web_settings=web_settings("http://x.test"))
         try:
             user = TgUser(3101)
             mark = fake.mark()
-            fake.send(user, "/dashboard")
-            assert rig.message(user, "could not be made", after=mark)
+            fake.send(user, "/help")
+            rig.message(user, "/dashboard", after=mark)  # known to the bot first
+            mark = fake.mark()
+            with database_gone(postgres_url):
+                fake.send(user, "/dashboard")
+                said = fake.wait_message(user.id, after=mark, timeout=60)  # waits for the pool
+            answers = (chat_text("dashboard_failed", "en"), t("not_saved", "en"))
+            assert said.shown() in answers, said.shown()
         finally:
             rig.stop()
 

@@ -28,7 +28,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.service import AssessmentService
-from bot.storage import StorageWriteError
+from bot.storage import StorageError, StorageWriteError
 from bot.telegram.output import TelegramOutput, TelegramSender
 from bot.telegram.render import (
     DATA_FORGET_YES,
@@ -294,8 +294,13 @@ class TelegramChannel(TelegramSender):
 
     # ---- helpers -------------------------------------------------------------------------------
     async def language(self, user: TgUser) -> str:
-        """The stored language, or for a first contact the one Telegram reports."""
-        stored = await asyncio.to_thread(self.service.language, CHANNEL, str(user.id))
+        """The stored language, or for a first contact the one Telegram reports; that one too
+        when the database cannot be read (it is down: the person is still told so)."""
+        try:
+            stored = await asyncio.to_thread(self.service.language, CHANNEL, str(user.id))
+        except StorageError as exc:
+            log.warning("the stored language could not be read: %s", exc)
+            stored = None
         return stored or normalise_language(user.language_code)
 
     async def first_delivery(self, update: Update) -> bool:
