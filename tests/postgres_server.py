@@ -135,6 +135,27 @@ def fresh_database(url: str) -> Iterator[str]:
             admin.execute(f"drop database if exists {name} with (force)")
 
 
+@contextlib.contextmanager
+def database_gone(url: str) -> Iterator[None]:
+    """The PostgreSQL database refuses every connection and its open ones are cut, as when the
+    server is down or unreachable; it comes back at the end of the block."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    admin_url = url[: -len(url.rsplit("/", 1)[-1])] + "postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"alter database {name} allow_connections false")
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+            (name,),
+        )
+    try:
+        yield
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"alter database {name} allow_connections true")
+
+
 def main(argv: list[str]) -> int:
     """`start DIR` prints the URL of a server started in DIR; `stop DIR` stops it."""
     if len(argv) != 2 or argv[0] not in {"start", "stop"}:

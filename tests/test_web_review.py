@@ -5,7 +5,6 @@ app in a thread (no browser needed for these), signed in through real links."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import threading
@@ -22,6 +21,7 @@ from bot.web.chat_texts import chat_text
 from bot.web.viewer import WebSession
 from flows.i18n import t
 from tests.fake_telegram import FakeTelegram, TgUser
+from tests.postgres_server import database_gone
 from tests.web_rig import serve_web, viewer_of, web_settings
 
 NOW = "2026-03-02T09:00:00+00:00"
@@ -167,27 +167,6 @@ def test_the_dashboards_own_sign_in_form_still_signs_in(storage, client_for):
 
 
 # ---- (4) storage errors ----------------------------------------------------------------------
-@contextlib.contextmanager
-def database_gone(url: str) -> Iterator[None]:
-    """The PostgreSQL database refuses every connection and its open ones are cut, as when the
-    server is down or unreachable; it comes back at the end of the block."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
-    admin_url = url[: -len(url.rsplit("/", 1)[-1])] + "postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"alter database {name} allow_connections false")
-        admin.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
-            (name,),
-        )
-    try:
-        yield
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"alter database {name} allow_connections true")
-
-
 def test_a_database_that_is_gone_is_a_page_in_the_viewers_language(postgres_url, models):
     """The database server goes away while someone is signed in: their next page is a 503 page
     in their browser's language that says to try again, not a traceback; it logs one line."""

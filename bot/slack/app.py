@@ -60,6 +60,7 @@ from bot.slack.settings_command import (
     settings_command,
 )
 from bot.slack.texts import st
+from bot.storage import StorageError
 from bot.storage.workspaces import WorkspaceStore
 from flows.events import Event, Kind, from_text
 from flows.i18n import normalise_language
@@ -248,12 +249,24 @@ class SlackChannel:
     def first_contact_language(self, client: WebClient, who: str, user_id: str) -> str | None:
         """The language of a user we have not stored yet: their workspace's, where its admin
         set one, else their Slack locale (users.info); None for a stored user."""
-        if self.service.language(CHANNEL, who) is not None:
+        if self.stored_language(who) is not None:
             return None
         return self._new_member_language(client, who, user_id)
 
+    def stored_language(self, who: str) -> str | None:
+        """The member's stored language; None also when the database cannot be read (it is
+        down): the reply that says their message was not saved still needs a language."""
+        try:
+            return self.service.language(CHANNEL, who)
+        except StorageError as exc:
+            log.warning("the stored language could not be read: %s", exc)
+            return None
+
     def _new_member_language(self, client: WebClient, who: str, user_id: str) -> str | None:
-        chosen = self.workspaces.lang(SlackMember.parse(who).team)
+        try:
+            chosen = self.workspaces.lang(SlackMember.parse(who).team)
+        except StorageError:  # the database is down: the member's Slack locale still says
+            chosen = None
         if chosen is not None:
             return chosen
         info = self.safely(
@@ -265,7 +278,7 @@ class SlackChannel:
 
     def lang_for(self, client: WebClient, team_id: str, user_id: str) -> str:
         who = external_id(team_id, user_id)
-        stored = self.service.language(CHANNEL, who)
+        stored = self.stored_language(who)
         return stored or normalise_language(self._new_member_language(client, who, user_id))
 
     def open_dm(self, client: WebClient, user_id: str) -> str | None:
