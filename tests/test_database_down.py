@@ -36,3 +36,29 @@ def test_slack_says_not_saved_while_the_database_is_gone_and_goes_on_after(postg
         finally:
             rig.stack.close()
     storage.close()
+
+
+def test_telegram_says_not_saved_while_the_database_is_gone_and_goes_on_after(postgres_url, models):
+    from tests.fake_telegram import FakeTelegram, TgUser
+    from tests.telegram_rig import Rig
+
+    with FakeTelegram() as fake:
+        rig = Rig(fake, postgres_url, models)
+        try:
+            user = TgUser(3201)
+            mark = fake.mark()
+            fake.send(user, "/help")
+            fake.wait_message(user.id, after=mark)
+            mark = fake.mark()
+            with database_gone(postgres_url):
+                fake.send(user, "/start groeimodel")
+                said = fake.wait_message(
+                    user.id, lambda m: t("not_saved", "en") in m.shown(), after=mark, timeout=60
+                )
+            assert said.from_bot
+
+            mark = fake.mark()
+            fake.send(user, "/start groeimodel")
+            assert rig.message(user, "Question 1", after=mark)
+        finally:
+            rig.stop()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -43,6 +44,11 @@ several workers."""
 POOL_WAIT = 5
 """Seconds a thread waits for a free connection (or a server to come back) before its event
 is refused as not saved: longer, and a user whose server is gone waits for nothing."""
+FAIL_FAST_SECONDS = 2.0
+"""After the server refused a connection, what asks for one within this long does not wait
+POOL_WAIT for the pool again: it tries one connection of its own at once, which a server still
+away refuses at once (and one that is back accepts). A message whose handling reads several
+times costs its sender one wait, not one per read, before they are told it was not saved."""
 CONNECT_TIMEOUT = 10
 """Each connection is checked as it leaves the pool (one empty round trip): after a server
 restart or a failover, idle connections are dead, and without the check each would fail one
@@ -117,6 +123,8 @@ class PostgresBackend:
         self.name = redact(url)
         self._password = urlsplit(url).password or ""
         self._bound = _Bound()
+        self._refused_at = float("-inf")
+        """When the server last refused a connection (see FAIL_FAST_SECONDS)."""
         with self._connect() as conn:
             try:
                 problem = pg_schema.refusal(conn, self.name)
@@ -175,9 +183,12 @@ class PostgresBackend:
         if bound.conn is not None:
             yield bound.conn
             return
+        wait = POOL_WAIT
+        if time.monotonic() - self._refused_at < FAIL_FAST_SECONDS:
+            wait = 0.01  # the server refused moments ago: straight to a connection of our own
         entered = False
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=wait) as conn:
                 entered = True
                 bound.conn = conn
                 try:
@@ -193,6 +204,7 @@ class PostgresBackend:
         try:
             own = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
         except psycopg.OperationalError as exc:
+            self._refused_at = time.monotonic()
             raise self._failure(exc, writing=writing) from exc
         with own:
             bound.conn = own
