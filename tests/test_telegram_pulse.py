@@ -382,8 +382,9 @@ def test_a_large_team_gets_its_dms_once_through_a_429(rig, fake, clock):
 def test_the_command_menu_has_the_new_commands_in_both_languages(rig, fake):
     for lang in ("en", "nl"):
         menu = {c["command"]: c["description"] for c in fake.commands[("default", lang)]}
+        dutch = {"initiatives": "initiatieven", "remind": "herinner"} if lang == "nl" else {}
         for name in ("scan", "initiatives", "remind", "pulse"):
-            assert menu[name] == tt(f"cmd_{name}", lang)
+            assert menu[dutch.get(name, name)] == tt(f"cmd_{name}", lang)
 
 
 def test_the_pacer_spaces_messages_per_chat_only():

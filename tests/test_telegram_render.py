@@ -35,7 +35,7 @@ from bot.telegram.render import (
 )
 from bot.telegram.texts import TEXTS
 from flows.events import Event, Kind, from_payload
-from flows.i18n import placeholders
+from flows.i18n import placeholders, t
 from flows.model_schema import LANGUAGES
 from flows.replies import Answered, Ask, Choice, ResultCard, Say
 from tests.fake_telegram import COMMAND_RE, TOKEN, parse_html
@@ -239,7 +239,7 @@ def test_every_adapter_text_exists_in_every_language():
 def test_the_command_menu_is_valid_for_telegram():
     for lang in LANGUAGES:
         menu = command_menu(lang)
-        assert [c.command for c in menu] == [c.command for c in command_menu("en")]
+        assert len({c.command for c in menu}) == len(menu)
         for command in menu:
             assert COMMAND_RE.fullmatch(command.command)
             assert 1 <= len(command.description) <= 256
@@ -295,3 +295,17 @@ def test_the_token_is_redacted_from_log_lines_and_tracebacks(caplog):
     assert TOKEN not in rendered
     assert re.search(r"bot<redacted>/getMe", rendered)
     assert "bot<redacted>/sendMessage" in rendered
+
+
+def test_the_dutch_menu_names_the_commands_the_dutch_help_gives_and_the_bot_takes():
+    from bot.telegram.updates import DASHBOARD_WORDS, EXPORT_WORDS, FORGET_WORDS
+    from flows.events import COMMANDS
+
+    dutch = [c.command for c in command_menu("nl")]
+    assert {"geschiedenis", "terug", "hulp", "rapport", "vergeet"} <= set(dutch)
+    assert not {"history", "back", "help", "report", "forget", "assess"} & set(dutch)
+    taken = set(COMMANDS) | FORGET_WORDS | EXPORT_WORDS | DASHBOARD_WORDS | {"pulse"}
+    assert set(dutch) <= taken
+    help_nl = t("help", "nl")
+    for command in ("terug", "overslaan", "overzicht", "hervat", "resultaat", "geschiedenis"):
+        assert f"/{command}" in help_nl and command in dutch

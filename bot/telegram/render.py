@@ -71,6 +71,26 @@ COMMAND_MENU = (
     "report",
 )
 """The commands Telegram offers in its menu (setMyCommands), in this order."""
+DUTCH_COMMANDS = {
+    "assess": None,  # /start does the same, and is what Telegram itself offers first
+    "models": "modellen",
+    "back": "terug",
+    "skip": "overslaan",
+    "resume": "hervat",
+    "review": "overzicht",
+    "result": "resultaat",
+    "history": "geschiedenis",
+    "remind": "herinner",
+    "initiatives": "initiatieven",
+    "lang": "taal",
+    "help": "hulp",
+    "forget": "vergeet",
+    "export": "exporteer",
+    "report": "rapport",
+}
+"""The Dutch menu's own names (the Dutch help uses them too; the bot takes both); a command
+not named here is the same word in Dutch (start, scan, stop, pulse, dashboard); None leaves it
+out of the Dutch menu."""
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -366,5 +386,11 @@ def own_action(data: str) -> tuple[str, str] | None:
 
 
 def command_menu(lang: str) -> list[BotCommand]:
-    """The command list Telegram shows for `lang` (setMyCommands with language_code)."""
-    return [BotCommand(name, tt(f"cmd_{name}", lang)) for name in COMMAND_MENU]
+    """The command list Telegram shows for `lang` (setMyCommands with language_code): in
+    Dutch with the Dutch names, as the Dutch help gives them."""
+    menu = []
+    for name in COMMAND_MENU:
+        shown = DUTCH_COMMANDS.get(name, name) if lang == "nl" else name
+        if shown is not None:
+            menu.append(BotCommand(shown, tt(f"cmd_{name}", lang)))
+    return menu
