@@ -23,6 +23,7 @@ from bot.pulse.service import PulseSettings
 from bot.slack.http import EVENTS_PATH
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.storage.pulses import PulseStore
+from flows.i18n import t
 from tests.fake_slack import Call, FakeSlack, Message, SlackSender
 from tests.test_slack_oauth import (
     CLIENT_ID,
@@ -180,7 +181,7 @@ def test_a_team_whose_channel_is_gone_does_not_hold_up_the_other_workspace(hoste
         start_pulse(hosted, team)
     with fake._lock:
         del fake.channels["CT1"]  # archived, or the bot was removed: Slack says channel_not_found
-    mark = tick(hosted, clock, START.replace(hour=10))
+    first = mark = tick(hosted, clock, START.replace(hour=10))
     assert sorted(c.response.get("channel") for c in invitations(hosted, mark)) == [
         f"DT2{user}" for user in MEMBERS
     ]
@@ -188,14 +189,20 @@ def test_a_team_whose_channel_is_gone_does_not_hold_up_the_other_workspace(hoste
         "select t.external_id from rounds r join teams t on t.id = r.team_id"
     )
     assert [row["external_id"] for row in rounds] == ["T2:CT2"]
+    # its creator is told, once, in their DM, what happened and what to do
+    [told] = [c for c in fake.calls_to("chat.postMessage", first) if c.params["channel"] == "DT1U1"]
+    assert t("pulse_cannot_open", "en", team="#team") in told.params["text"]
     # T1's round is tried again a quarter of an hour later, not at every tick
     store = PulseStore(hosted.storage)
     assert store.pulse("slack", "T1:CT1").next_run_at == "2027-06-01T10:15:00+00:00"
     mark = tick(hosted, clock, START.replace(hour=10, minute=5))
     assert [c for c in fake.calls_to("conversations.members", mark) if c.team == "T1"] == []
+    mark = tick(hosted, clock, START.replace(hour=10, minute=15))  # still gone: not told again
+    assert [c for c in fake.calls_to("conversations.members", mark) if c.team == "T1"] != []
+    assert [c for c in fake.calls_to("chat.postMessage", mark) if c.team == "T1"] == []
 
     fake.add_channel("CT1", [*MEMBERS, "UBOTT1"], creator="U1", team="T1")  # the bot is back
-    mark = tick(hosted, clock, START.replace(hour=10, minute=15))
+    mark = tick(hosted, clock, START.replace(hour=10, minute=30))
     assert sorted(c.response.get("channel") for c in invitations(hosted, mark)) == [
         f"DT1{user}" for user in MEMBERS
     ]

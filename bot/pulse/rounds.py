@@ -21,7 +21,7 @@ from bot.pulse.clock import iso, local_time, parse_iso, schedule_of
 from bot.storage.pulses import ClosableRound, Invitation, PulseRow, PulseStore
 from bot.storage.purge import Uninstalls
 from flows.events import Event, Kind, payload_model
-from flows.i18n import t
+from flows.i18n import DEFAULT_LANGUAGE, t
 from flows.pulse import PULSE_SUFFIX, aggregate, next_run, pulse_chart, report_text
 from flows.replies import Choice, Reply, Say
 
@@ -69,9 +69,15 @@ class RoundLifecycle:
                         pulse.team_id,
                         OPEN_RETRY,
                     )
-                    await asyncio.to_thread(
-                        self.store.postpone, pulse.team_id, pulse.next_run_at, iso(now + OPEN_RETRY)
+                    first = await asyncio.to_thread(
+                        self.store.postpone,
+                        pulse.team_id,
+                        pulse.next_run_at,
+                        iso(now + OPEN_RETRY),
+                        iso(now),
                     )
+                    if first and pulse.created_by:
+                        await self._tell_creator(messenger, pulse)
             await self.send_pending(messenger)
             await self._remind(messenger, now)
             await self.close_rounds(messenger, now)
@@ -239,6 +245,15 @@ class RoundLifecycle:
             )
             if message is not None:
                 await self._deliver(messenger, member, (message,))
+
+    async def _tell_creator(self, messenger: TeamMessenger, pulse: PulseRow) -> None:
+        """Once per streak of failed tries: the pulse's creator hears that its round could not
+        open, and what to do (invite the bot again, or stop the pulse)."""
+        creator = pulse.created_by or ""
+        stored = await asyncio.to_thread(self.service.language, messenger.channel, creator)
+        lang = stored or pulse.lang or DEFAULT_LANGUAGE
+        text = t("pulse_cannot_open", lang, team=pulse.team_name or pulse.team)
+        await self._deliver(messenger, creator, (Say(text, is_error=True),))
 
     @staticmethod
     async def _deliver(messenger: TeamMessenger, member: str, replies: Sequence[Reply]) -> bool:

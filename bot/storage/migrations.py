@@ -345,4 +345,11 @@ def m013_web_sessions(db: Database) -> None:
     db["web_sessions"].create_index(["channel", "external_id"])
 
 
+@migrations()
+def m014_pulse_open_failures(db: Database) -> None:
+    """Since when a pulse's round could not open (its channel or group gone): set at the first
+    failed try, so its creator is told once, and cleared when a round opens again."""
+    db["pulses"].add_column("open_failing_since", str)
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -125,15 +125,21 @@ class PulseStore(Leases):
         rows = self._rows("select * from rounds where team_id = ? and status = 'open'", team_id)
         return rows[0] if rows else None
 
-    def postpone(self, team_id: int, due: str, until: str) -> bool:
-        """Move a pulse's round that is due at `due` to `until` (its round could not open);
-        False when a tick opened it or moved it on meanwhile, which then stands."""
+    def postpone(self, team_id: int, due: str, until: str, now: str) -> bool:
+        """Move a pulse's round that is due at `due` to `until` (its round could not open); True
+        when this is the first failed try since a round last opened (its creator is told once).
+        A tick that opened the round or moved it on meanwhile stands: then False."""
         with self.transaction():
-            cursor = self._execute(
+            moved = self._execute(
                 "update pulses set next_run_at = ? where team_id = ? and next_run_at = ?",
                 (until, team_id, due),
-            )
-            return cursor.rowcount == 1
+            ).rowcount
+            first = self._execute(
+                "update pulses set open_failing_since = ? "
+                "where team_id = ? and open_failing_since is null",
+                (now, team_id),
+            ).rowcount
+            return moved == 1 and first == 1
 
     def claim_round(
         self,
@@ -155,7 +161,8 @@ class PulseStore(Leases):
                 (pulse.team_id, pulse.model_id, pulse.next_run_at, now, remind_at, deadline_at),
             ).fetchone()
             self._execute(
-                "update pulses set next_run_at = ? where team_id = ? and next_run_at = ?",
+                "update pulses set next_run_at = ?, open_failing_since = null "
+                "where team_id = ? and next_run_at = ?",
                 (following, pulse.team_id, pulse.next_run_at),
             )
             if claimed is None:
