@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.observability import worker_name
 from bot.observability.logs import Scrubbed
 from bot.service import AssessmentService
-from bot.slack.app import build_app
+from bot.slack.build import build_app
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.web_client import make_client
 from bot.storage import Storage

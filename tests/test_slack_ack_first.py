@@ -14,7 +14,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.service import AssessmentService
-from bot.slack.app import build_app, socket_mode_handler
+from bot.slack.build import build_app, socket_mode_handler
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.texts import st
 from bot.slack.web_client import make_client

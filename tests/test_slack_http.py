@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.service import AssessmentService
-from bot.slack.app import SlackChannel, build_app
+from bot.slack.app import SlackChannel
+from bot.slack.build import build_app
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.web_client import make_client
 from bot.storage import Storage

@@ -18,7 +18,7 @@ from bot.errors import UsageError
 from bot.pulse.service import PulseSettings
 from bot.service import AssessmentService
 from bot.settings import Settings
-from bot.slack.app import build_app
+from bot.slack.build import build_app
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.oauth import (
     INSTALL_PATH,

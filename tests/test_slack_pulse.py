@@ -21,7 +21,8 @@ import pytest
 
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
-from bot.slack.app import SlackChannel, build_app
+from bot.slack.app import SlackChannel
+from bot.slack.build import build_app
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.pacing import PacedClient, Pacer, Pacing
 from bot.slack.pulse import SlackPulse, SlackTeamMessenger

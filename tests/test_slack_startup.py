@@ -16,7 +16,7 @@ import yaml
 
 from bot.cli import main
 from bot.settings import Settings
-from bot.slack.app import socket_mode_handler
+from bot.slack.build import socket_mode_handler
 from bot.slack.http import EVENTS_PATH
 from bot.slack.oauth import BOT_SCOPES
 from bot.slack.platform import REDIRECT_PATH

@@ -18,7 +18,7 @@ import pytest
 from starlette.routing import Mount, Route
 
 from bot.service import AssessmentService
-from bot.slack.app import build_app
+from bot.slack.build import build_app
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.web_client import make_client
 from bot.storage import Storage

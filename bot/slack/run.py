@@ -17,7 +17,7 @@ from bot.errors import UsageError
 from bot.platforms import checked_pulse_settings
 from bot.service import AssessmentService
 from bot.settings import Settings
-from bot.slack.app import build_app, socket_mode_handler
+from bot.slack.build import build_app, socket_mode_handler
 from bot.slack.dispatch import SlackApp
 from bot.slack.http import EVENTS_PATH, web_app
 from bot.slack.platform import oauth_credentials, slack_secrets
