@@ -243,8 +243,7 @@ def test_a_quick_scan_places_the_models_it_has_no_full_result_for():
             placements={"groeimodel": "unconscious-incompetent", "altimeter": "presence"},
         ),
     )
-    if not any(p.id == "presence" for p in MODELS["altimeter"].phases):
-        pytest.skip("phase ids changed")
+    assert any(p.id == "presence" for p in MODELS["altimeter"].phases)  # the data this test uses
     report = build_report([own, scan], MODELS, [], "en", START)
     by_model = {s.model_id: s for s in report.standing}
     assert set(by_model) == {"groeimodel", "altimeter"}
