@@ -16,37 +16,48 @@ class PersonalData(Connection):
         may never have talked to the bot). A team or pulse they started keeps running for the
         team without their id on it: its admins are then the platform's. Closed rounds keep
         their reports, aggregates that name nobody. True when anything was stored."""
+        deleted, unlinked = self.erase_user(user)
+        return sum(deleted.values()) + unlinked > 0
+
+    def erase_user(self, user: User) -> tuple[dict[str, int], int]:
+        """What `forget_user` does, told: the rows deleted per table, and how many rows that
+        stay (a team, a pulse, an installation, a workspace's admin list) lost their id."""
         mine = (user.id,)
         key = (user.external_id, user.channel)
         team_ids = "select id from teams where channel = ?"
         assessment_ids = "select id from assessments where user_id = ?"
-        statements = [
-            (f"delete from answers where assessment_id in ({assessment_ids})", mine),
-            ("delete from results where user_id = ?", mine),
-            ("delete from initiatives where user_id = ?", mine),
+        deletes = [
+            ("answers", f"assessment_id in ({assessment_ids})", mine),
+            ("results", "user_id = ?", mine),
+            ("initiatives", "user_id = ?", mine),
             (
-                f"delete from round_invites where member = ? and round_id in "
-                f"(select id from rounds where team_id in ({team_ids}))",
+                "round_invites",
+                f"member = ? and round_id in (select id from rounds where team_id in ({team_ids}))",
                 key,
             ),
-            (f"delete from team_members where member = ? and team_id in ({team_ids})", key),
-            ("update teams set created_by = null where created_by = ? and channel = ?", key),
-            (
+            ("team_members", f"member = ? and team_id in ({team_ids})", key),
+            ("recheck_reminders", "external_id = ? and channel = ?", key),
+            ("dm_channels", "member = ? and channel = ?", key),
+            ("home_views", "member = ? and channel = ?", key),
+            ("web_links", "external_id = ? and channel = ?", key),
+            ("web_sessions", "external_id = ? and channel = ?", key),
+            ("assessments", "user_id = ?", mine),
+            ("conversations", "user_id = ?", mine),
+            ("users", "id = ?", mine),
+        ]
+        unlinked = sum(
+            self.execute(sql, key).rowcount
+            for sql in (
+                "update teams set created_by = null where created_by = ? and channel = ?",
                 f"update pulses set created_by = null where created_by = ? "
                 f"and team_id in ({team_ids})",
-                key,
-            ),
-            ("delete from recheck_reminders where external_id = ? and channel = ?", key),
-            ("delete from dm_channels where member = ? and channel = ?", key),
-            ("delete from home_views where member = ? and channel = ?", key),
-            ("delete from web_links where external_id = ? and channel = ?", key),
-            ("delete from web_sessions where external_id = ? and channel = ?", key),
-            ("delete from assessments where user_id = ?", mine),
-            ("delete from conversations where user_id = ?", mine),
-            ("delete from users where id = ?", mine),
-        ]
-        removed = sum(self.execute(sql, params).rowcount for sql, params in statements)
-        return removed + self._forget_in_workspace(user) > 0
+            )
+        )
+        deleted = {
+            table: self.execute(f"delete from {table} where {where}", params).rowcount
+            for table, where, params in deletes
+        }
+        return deleted, unlinked + self._forget_in_workspace(user)
 
     def _forget_in_workspace(self, user: User) -> int:
         """A Slack member (`TEAM:USER`) may also be named by their workspace: as a pulse admin

@@ -7,7 +7,7 @@ After it, `purge_workspace` deletes every row of the workspace in one transactio
 A workspace is named by its workspace key (bot/slack/member.py): `T…`, or `E…:T…` for a Grid
 workspace in OAuth mode, or `E…` for a whole Grid organisation. A Slack member is stored as
 the key and the user (`T…:U…`), so its users are those whose external id starts with `key:`,
-each erased by `forget_user` (the same statements as /forget). A pulse team started in OAuth
+each erased by `erase_user` (the same statements as /forget). A pulse team started in OAuth
 mode is keyed the same way (`T…:C…`); one of a self-hosted app by its channel id only, and it
 is the workspace's when anyone the pulse stored about it is: its creator (of the team or the
 pulse), a member or an invitee carries the prefix. Those are read before the users are
@@ -39,20 +39,11 @@ _TEAMS = (
     "or exists (select 1 from round_invites i join rounds r on r.id = i.round_id "
     f"where r.team_id = t.id and i.member {_LIKE}))"
 )
-_BY_USER = {
-    "answers": "select count(*) from answers where assessment_id in "
-    "(select id from assessments where user_id = ?)",
-    "results": "select count(*) from results where user_id = ?",
-    "initiatives": "select count(*) from initiatives where user_id = ?",
-    "assessments": "select count(*) from assessments where user_id = ?",
-    "conversations": "select count(*) from conversations where user_id = ?",
-}
-"""What forget_user deletes by the user's row id, counted first so the purge can say so."""
 
 
 class Uninstalls:
     """Workspace uninstalls and purges over the assessment store (`Storage`: its connection and
-    its `forget_user`)."""
+    its `erase_user`)."""
 
     def __init__(self, storage: Any) -> None:
         self.storage = storage
@@ -172,11 +163,10 @@ class Uninstalls:
                 SLACK,
                 like,
             )
-            for row in users:
-                for table, sql in _BY_USER.items():
-                    counts[table] = counts.get(table, 0) + self.storage._one(sql, (row["id"],))[0]
-                self.storage.forget_user(User(**row))  # what /forget deletes, whatever it grows
-            counts["users"] = len(users)
+            for row in users:  # what /forget deletes, whatever it grows
+                deleted, _ = self.storage.erase_user(User(**row))
+                for table, count in deleted.items():
+                    counts[table] = counts.get(table, 0) + count
             run("workspace_uninstalls", "delete from workspace_uninstalls where team_id = ?",
                 (team_id,))  # fmt: skip
         return {table: count for table, count in counts.items() if count}
