@@ -88,11 +88,7 @@ class PersonalData(Connection):
         """Everything stored about this user, as plain data (for /export). Of the teams and
         pulses they started: the team and the schedule, never the members or their invitations
         (other people's data); of the rounds they were invited to, their own invitation."""
-
-        def rows(sql: str, *params: object) -> list[dict]:
-            cursor = self.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = self._rows
 
         assessments = []
         for assessment in rows(
