@@ -203,7 +203,7 @@ class SlackChannel:
         output = SlackOutput(self, client, dm, handled.user.lang, pressed)
         output.deliver(handled.replies, event=event)
         if any(isinstance(reply, ResultCard) for reply in handled.replies):
-            self.publish_home(client, team_id, user_id)
+            self.publish_home(client, team_id, user_id, lang=handled.user.lang)
 
     def deliver(
         self, client: WebClient, dm: str, replies: list[Reply], lang: str, pressed: Pressed | None

@@ -245,7 +245,7 @@ def settings_command(
         answer(st("settings_saved", lang, name=label, value=shown))
     else:
         answer(st("settings_reset", lang, name=label))
-    slack.publish_home(client, team_id, user_id)
+    slack.publish_home(client, team_id, user_id, lang=lang)
 
 
 def find_user(slack: SlackChannel, client: WebClient, word: str) -> str | None:
