@@ -4,6 +4,8 @@ use them."""
 
 from __future__ import annotations
 
+from flows.i18n import pick
+
 CHAT_TEXTS: dict[str, dict[str, str]] = {
     "dashboard_link": {
         "nl": "Hier is je link naar het dashboard: {link}\n"
@@ -48,6 +50,5 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
 
 
 def chat_text(key: str, lang: str, **values: object) -> str:
-    entry = CHAT_TEXTS[key]
-    text = entry.get(lang) or entry["en"]
-    return text.format(**values) if values else text
+    """A chat text in `lang` (English when the language is unknown, as flows.i18n), filled in."""
+    return pick(CHAT_TEXTS[key], lang, **values)

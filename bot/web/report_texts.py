@@ -3,6 +3,8 @@ from flows/report.py in the viewer's language). Dutch first."""
 
 from __future__ import annotations
 
+from flows.i18n import pick
+
 REPORT_TEXTS: dict[str, dict[str, str]] = {
     "report.page_title": {"nl": "Bestuursrapport", "en": "Board report"},
     "report.actions": {"nl": "Rapport opslaan of afdrukken", "en": "Save or print the report"},
@@ -53,7 +55,5 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
 
 
 def rt(key: str, lang: str, **values: object) -> str:
-    """A text of this page in `lang` (Dutch when missing), with its placeholders filled in."""
-    entry = REPORT_TEXTS[key]
-    text = entry.get(lang) or entry["nl"]
-    return text.format(**values) if values else text
+    """A text of this page in `lang` (English when missing, as flows.i18n), filled in."""
+    return pick(REPORT_TEXTS[key], lang, **values)

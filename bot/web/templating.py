@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from bot.web.texts import TEXTS, browser_language, text
+from bot.web.texts import browser_language, text
 from bot.web.viewer import SESSION_KEY
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,7 +59,7 @@ def render(
     own: Mapping[str, Mapping[str, str]] = values.pop("texts", None) or {}
 
     def t(key: str) -> str:
-        return text(lang, key, own) if key in own else text(lang, key, TEXTS)
+        return text(lang, key, own)
 
     def url_for(name: str, /, **params: Any) -> str:
         router = request.scope["router"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flows.i18n import pick
+
 LANGS = ("nl", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -72,12 +74,11 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def text(lang: str, key: str, table: Mapping[str, Mapping[str, str]] = TEXTS) -> str:
-    """The text for `key` in `lang` (Dutch when `lang` has none); a missing key shows itself,
-    so a gap is seen on the page rather than crashing it."""
+    """The text for `key` in `lang`, from `table` or else the frame's TEXTS (English when `lang`
+    has none, as flows.i18n); a missing key shows itself, so a gap is seen on the page rather
+    than crashing it."""
     entry = table.get(key) or TEXTS.get(key)
-    if entry is None:
-        return key
-    return entry.get(lang) or entry.get("nl") or key
+    return pick(entry, lang) if entry else key
 
 
 def browser_language(accept_language: str) -> str:

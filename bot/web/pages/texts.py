@@ -3,6 +3,8 @@ language) and English. The shared frame's words (navigation, sign-in) are bot/we
 
 from __future__ import annotations
 
+from flows.i18n import pick
+
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     # ---- My results ----------------------------------------------------------------------
     "my_title": {"nl": "Mijn resultaten", "en": "My results"},
@@ -185,10 +187,8 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
 
 
 def pt(key: str, lang: str, **values: object) -> str:
-    """A page text in `lang` (Dutch where a language is unknown), with `values` filled in."""
-    entry = PAGE_TEXTS[key]
-    text = entry.get(lang) or entry["nl"]
-    return text.format(**values) if values else text
+    """A page text in `lang` (English where a language is unknown, as flows.i18n), filled in."""
+    return pick(PAGE_TEXTS[key], lang, **values)
 
 
 def counted(noun: str, count: int, lang: str) -> str:
