@@ -56,10 +56,7 @@ class SQLiteBackend:
         """How many transactions the thread holding the lock is inside (0: none)."""
         self.db = _open(self.path)  # refuses a newer or foreign database before changing it
         if migrate:
-            try:
-                migrations.apply(self.db)
-            except sqlite3.DatabaseError as exc:
-                raise StorageError(f"cannot prepare the database {self.path}: {exc}") from exc
+            self.apply_migrations()
 
     def close(self) -> None:
         self.db.conn.close()
