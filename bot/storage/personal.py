@@ -6,6 +6,7 @@ import json
 
 from bot.storage.connection import Connection
 from bot.storage.users import User
+from bot.storage.workspaces import WorkspaceStore
 
 
 class PersonalData(Connection):
@@ -71,16 +72,11 @@ class PersonalData(Connection):
             "where team_id = ? and installer_user_id = ?",
             (workspace, member),
         ).rowcount
-        found = self._one(
-            "select pulse_admins from workspace_settings where workspace = ?", (workspace,)
-        )
-        admins = (found[0] or "").split(",") if found else []
+        settings = WorkspaceStore(self)
+        admins = settings.workspace_settings(workspace).pulse_admins or ()
         if member in admins:
-            kept = ",".join(admin for admin in admins if admin and admin != member)
-            self.execute(
-                "update workspace_settings set pulse_admins = ? where workspace = ?",
-                (kept, workspace),
-            )
+            kept = tuple(admin for admin in admins if admin != member)
+            settings.set_workspace_setting(workspace, "pulse_admins", kept)
             changed += 1
         return changed
 
