@@ -44,14 +44,6 @@ if TYPE_CHECKING:
 
 STATIC = "/static"
 log = logging.getLogger("bot.web")
-UNAVAILABLE_TEXTS = {
-    "unavailable.title": {"nl": "Even niet beschikbaar", "en": "Not available right now"},
-    "unavailable.body": {
-        "nl": "Het dashboard kan de gegevens nu niet lezen. Probeer het over een paar minuten "
-        "opnieuw.",
-        "en": "The dashboard cannot read its data right now. Please try again in a few minutes.",
-    },
-}
 
 
 class WebScope:
@@ -81,8 +73,7 @@ class WebScope:
             await self.router(scope, receive, send)
         except StorageError as exc:
             log.error("a dashboard page could not read the database: %s", exc)
-            context = {**_refusal("unavailable"), "texts": UNAVAILABLE_TEXTS}
-            response = render(Request(scope), "refused.html", context, 503)
+            response = render(Request(scope), "refused.html", _refusal("unavailable"), 503)
             await response(scope, receive, send)
         except SignInRequired:
             response = render(Request(scope), "refused.html", _refusal("signin.required"), 401)

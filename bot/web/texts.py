@@ -69,6 +69,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Deze pagina bestaat niet, of je mag hem niet zien.",
         "en": "This page does not exist, or you may not see it.",
     },
+    "unavailable.title": {"nl": "Even niet beschikbaar", "en": "Not available right now"},
+    "unavailable.body": {
+        "nl": "Het dashboard kan de gegevens nu niet lezen. Probeer het over een paar minuten "
+        "opnieuw.",
+        "en": "The dashboard cannot read its data right now. Please try again in a few minutes.",
+    },
     "back_home": {"nl": "Naar mijn resultaten", "en": "To my results"},
 }
 
