@@ -157,6 +157,17 @@ def test_the_home_tab_shows_the_settings_to_admins_only(rig, fake):
         assert ("the fewest answers a pulse result is shown from: 4" in text) is shown
 
 
+def test_a_new_admins_home_tab_asks_users_info_once_for_locale_and_role(rig, fake):
+    """A first contact's users.info (for their Slack locale) also says they are an owner: the
+    Home tab's settings part does not ask Slack a second time."""
+    mark = fake.mark()
+    assert rig.send.home_opened(OWNER).status_code == 200
+    home = fake.wait_for("views.publish", lambda c: c.params.get("user_id") == OWNER, after=mark)
+    assert "Workspace settings" in str(home.params["view"])
+    asked = [c for c in fake.calls_to("users.info", after=mark) if c.params["user"] == OWNER]
+    assert len(asked) == 1
+
+
 def test_a_pulse_runs_with_its_workspaces_k_time_zone_and_admins(rig, fake, models):
     settings(rig, ADMIN, "k 4")
     settings(rig, ADMIN, "timezone America/New_York")

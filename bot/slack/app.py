@@ -255,8 +255,9 @@ class SlackChannel:
             return None
 
     def _new_member_language(self, client: WebClient, who: str, user_id: str) -> str | None:
+        team = SlackMember.parse(who).team
         try:
-            chosen = self.workspaces.lang(SlackMember.parse(who).team)
+            chosen = self.workspaces.lang(team)
         except StorageError:  # the database is down: the member's Slack locale still says
             chosen = None
         if chosen is not None:
@@ -266,7 +267,9 @@ class SlackChannel:
         )
         if info is None:
             return None
-        return (info.get("user") or {}).get("locale")
+        found = info.get("user") or {}
+        self.workspaces.remember_admin(team, user_id, found)  # the Home tab asks that next
+        return found.get("locale")
 
     def lang_for(self, client: WebClient, team_id: str, user_id: str) -> str:
         who = external_id(team_id, user_id)

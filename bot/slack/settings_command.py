@@ -122,11 +122,15 @@ class Workspaces:
         info = slack.safely("users.info", lambda: client.users_info(user=user))
         if info is None:
             return False
-        found = info.get("user") or {}
+        return self.remember_admin(team_id, user, info.get("user") or {})
+
+    def remember_admin(self, team_id: str, user: str, found: dict[str, Any]) -> bool:
+        """Whether users.info's `found` is an admin or owner, remembered as `is_admin` does:
+        a first contact's users.info (their locale) also answers it, so it is not asked twice."""
         admin = bool(
             found.get("is_admin") or found.get("is_owner") or found.get("is_primary_owner")
         )
-        self._admins[(team_id, user)] = (now + ADMIN_SECONDS, admin)
+        self._admins[(team_id, user)] = (time.monotonic() + ADMIN_SECONDS, admin)
         return admin
 
 
