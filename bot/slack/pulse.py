@@ -173,14 +173,13 @@ class SlackTeamMessenger:
                 return items
 
     def _admin_here(self, team: str, member: str) -> bool:
-        """A workspace admin or owner, or the channel's creator. When Slack cannot tell, the
-        answer is no: the caller is refused and can try again."""
+        """A workspace admin or owner (asked as `/maturity settings` asks, and remembered with
+        it), or the channel's creator. When Slack cannot tell, the answer is no: the caller is
+        refused and can try again."""
         who = SlackMember.parse(member)
         workspace, channel_id = self.clients.split_team(team)
         client = self.clients.client_for(workspace)
-        info = self.slack.safely("users.info", lambda: client.users_info(user=who.user))
-        user = (info or {}).get("user") or {}
-        if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
+        if self.slack.workspaces.is_admin(self.slack, client, workspace, who.user):
             return True
         channel = self.slack.safely(
             "conversations.info", lambda: client.conversations_info(channel=channel_id)
