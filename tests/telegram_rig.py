@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +63,17 @@ def start_command(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def stop_command(process: subprocess.Popen) -> tuple[str, str]:
+    """Stop a `start_command` process as a service manager does (SIGTERM), killed when it has
+    not ended within 20 s: its (stdout, stderr)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
 
 
 def is_question(message: Msg) -> bool:

@@ -5,8 +5,6 @@ other users' updates are handled beside them. (How fast: bench/load_telegram.py.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from bot.settings import Settings
 from bot.telegram.app import CONCURRENCY
 from flows.i18n import t
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
-from tests.telegram_rig import Rig, start_command
+from tests.telegram_rig import Rig, start_command, stop_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,12 +81,7 @@ def test_the_command_handles_as_many_updates_at_once_as_set(tmp_path, fake):
         fake.send(user, "/help")
         fake.wait_message(user.id, lambda m: t("help", "en").split("\n")[0] in m.text, after=mark)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
+        out, err = stop_command(process)
     assert process.returncode == 0, err
     assert "3 updates at a time" in err
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +27,14 @@ from tests.fake_telegram import (
     TgChat,
     TgUser,
 )
-from tests.telegram_rig import Rig, free_port, is_question, start_command, wait_until
+from tests.telegram_rig import (
+    Rig,
+    free_port,
+    is_question,
+    start_command,
+    stop_command,
+    wait_until,
+)
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 DUE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Amsterdam
@@ -497,12 +502,7 @@ def test_the_command_runs_a_round_that_fell_due_and_stops_cleanly(fake, tmp_path
         assert "anonymous" in invite.text
         fake.wait_message(member.id, is_question, after=mark)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
+        out, err = stop_command(process)
     assert process.returncode == 0, err
     assert "pulse scheduler started" in err
     assert "Traceback" not in err

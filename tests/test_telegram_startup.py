@@ -6,9 +6,7 @@ assessment for a client that sends /start and presses the first button each time
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ import pytest
 from bot.cli import main
 from flows.i18n import t
 from tests.fake_telegram import TOKEN, FakeTelegram, TgUser
-from tests.telegram_rig import start_command
+from tests.telegram_rig import start_command, stop_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,12 +125,7 @@ def test_the_command_runs_an_assessment_against_a_bot_api_server(tmp_path, fake,
         assert shown.text.startswith(title)
         assert presses == len(model.questions) + 2  # the model, "Start", every question
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
+        out, err = stop_command(process)
     assert process.returncode == 0, err
     assert "polling Telegram as @" in err
     assert TOKEN not in out + err and TOKEN.split(":")[1] not in out + err
@@ -185,12 +178,7 @@ def test_the_command_in_webhook_mode_serves_updates_and_refuses_bodies_that_are_
         assert post_webhook(url, fake.send(user, "/help", deliver=False), secret).status_code == 200
         fake.wait_message(user.id, lambda m: t("help", "en").split("\n")[0] in m.text, after=mark)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
+        out, err = stop_command(process)
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert "webhook: listening on" in err
