@@ -51,18 +51,28 @@ def schema_refusal(path: str, migration_set: str, known: Collection[str]) -> str
                     (migration_set,),
                 )
             ]
-    if not names:
-        others = _listed(sorted(tables - {MIGRATIONS_TABLE}) or sorted(tables))
+    return refusal(path, tables, names, MIGRATIONS_TABLE, known)
+
+
+def refusal(
+    name: str, tables: Collection[str], applied: list[str], own: str, known: Collection[str]
+) -> str | None:
+    """Why the database `name` (holding `tables`, having `applied` our steps recorded in
+    its table `own`) must not be used, or None: the words of both backends."""
+    if not tables:
+        return None
+    if not applied:
+        others = _listed(sorted(set(tables) - {own}) or sorted(tables))
         return (
-            f"the database {path} is not a maturity-bot database (it holds other tables: "
-            f"{others}); it was left unchanged: use another --db"
+            f"the database {name} is not a maturity-bot database (it holds other tables: "
+            f"{others}); it was left unchanged: use another MATURITY_DB or --db"
         )
-    unknown = [name for name in names if name not in known]
+    unknown = [step for step in applied if step not in known]
     if unknown:
         return (
-            f"the database {path} was written by a newer maturity-bot (changes this version "
+            f"the database {name} was written by a newer maturity-bot (changes this version "
             f"does not know: {_listed(unknown)}); it was left unchanged: upgrade maturity-bot "
-            f"or use another --db"
+            f"or use another MATURITY_DB or --db"
         )
     return None
 

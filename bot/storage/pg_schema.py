@@ -99,27 +99,13 @@ def applied(conn: Any) -> list[str]:
 def refusal(conn: Any, name: str) -> str | None:
     """Why this database must not be used, or None; it only reads, so a refused database is
     left exactly as it was (as checks.schema_refusal does for a SQLite file)."""
-    from bot.storage.checks import _listed
+    from bot.storage.checks import refusal as refused
 
     found = tables(conn)
     if not found:
         return None
-    names = applied(conn)
-    if not names:
-        others = _listed(sorted(set(found) - {MIGRATIONS_TABLE}) or found)
-        return (
-            f"the database {name} is not a maturity-bot database (it holds other tables: "
-            f"{others}); it was left unchanged: use another MATURITY_DB or --db"
-        )
     known = {migration.name for migration in migrations._migrations}
-    unknown = [step for step in names if step not in known]
-    if unknown:
-        return (
-            f"the database {name} was written by a newer maturity-bot (changes this version "
-            f"does not know: {_listed(unknown)}); it was left unchanged: upgrade maturity-bot "
-            f"or use another MATURITY_DB or --db"
-        )
-    return None
+    return refused(name, found, applied(conn), MIGRATIONS_TABLE, known)
 
 
 def apply(conn: Any) -> list[str]:
