@@ -12,11 +12,13 @@ import io
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
 from bot.service import AssessmentService
 from bot.storage import Storage
+from bot.storage.web_sessions import WebSessionStore
 from bot.web.chat_texts import chat_text
 from flows.i18n import t
 from flows.model_loader import load_models
@@ -28,6 +30,7 @@ from tests.web_rig import (
     save_screenshot,
     serve_web,
     signed_in_page,
+    viewer_of,
 )
 
 MODELS = load_models()
@@ -350,3 +353,22 @@ def test_a_team_members_report_includes_the_teams_trend_and_withholds_a_round_un
         for path in (f"/report?team={team_id}", f"/report.pdf?team={team_id}"):
             assert outsider.request.get(web.base_url + path).status == 404
         outsider.context.close()
+
+
+def test_a_model_taken_twice_is_reported_at_its_newest_result(tmp_path: Path):
+    """Over HTTP (no browser): the report stands on each model's latest result, not an older one."""
+    storage = Storage(tmp_path / "bot.db")
+    chat = Chat(AssessmentService(storage, MODELS), user=USER, channel="slack", lang="en")
+    model = MODELS["groeimodel"]
+    for position in (0, -1):  # first the least mature answers, then the most mature
+        chat.start(model.id)
+        while (ask := chat.question) is not None:
+            chat.press(ask.choices[position].payload)
+    first, last = (phase.name.get("en") for phase in (model.phases[0], model.phases[-1]))
+    with serve_web(storage, MODELS) as web, httpx.Client(base_url=web.base_url) as client:
+        token = WebSessionStore(storage).issue_link(viewer_of(USER))
+        assert client.post("/signin", data={"token": token}).status_code == 303
+        shown = client.get("/report").text
+    storage.close()
+    assert t("report_summary_model", "en", phase=last, model=model.name.get("en")) in shown
+    assert t("report_summary_model", "en", phase=first, model=model.name.get("en")) not in shown

@@ -34,6 +34,7 @@ from bot.web.viewer import Viewer
 from flows.initiatives import Initiative
 from flows.pulse import base_model_id
 from flows.report import BoardReport, Standing, TeamInput, build_report
+from flows.results import PastResult
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,13 @@ def build_page(request: Request) -> ReportPage:
     viewer, scope, store = scope_of(request)
     context = web_context(request)
     models = context.models
-    results = store.my_results(viewer.channel, viewer.external_id)
+    results, initiatives = _own(request, viewer)
     team_id = _team_id(request)
     team_input, rounds = _team(store, scope, team_id) if team_id is not None else (None, [])
     report = build_report(
         results,
         models,
-        _initiatives(request, viewer),
+        initiatives,
         viewer.lang,
         datetime.now(UTC).date(),
         organisation=_organisation(request, viewer),
@@ -118,11 +119,15 @@ def _team(store: DashboardStore, scope: Scope, team_id: int) -> tuple[TeamInput,
     return team, rounds
 
 
-def _initiatives(request: Request, viewer: Viewer) -> tuple[Initiative, ...]:
+def _own(request: Request, viewer: Viewer) -> tuple[tuple[PastResult, ...], tuple[Initiative, ...]]:
+    """The viewer's latest result of each model (the store's indexed query: the report needs no
+    older ones) and their initiatives, in one read."""
     storage = web_context(request).storage
     with storage.reading():
         user = storage.find_user(viewer.channel, viewer.external_id)
-        return storage.initiatives(user) if user is not None else ()
+        if user is None:
+            return (), ()
+        return storage.latest_results(user), storage.initiatives(user)
 
 
 def _organisation(request: Request, viewer: Viewer) -> str | None:
