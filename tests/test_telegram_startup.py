@@ -183,3 +183,41 @@ def test_the_command_in_webhook_mode_serves_updates_and_refuses_bodies_that_are_
     assert "Traceback" not in err
     assert "webhook: listening on" in err
     assert secret not in out + err and TOKEN.split(":")[1] not in out + err
+
+
+def test_webhook_workers_serve_the_dashboard_beside_the_webhook(tmp_path, fake):
+    """`--workers 2` with MATURITY_WEB_URL: every worker serves the dashboard's pages on the
+    webhook's port, as one process does (a signed-out visitor gets the sign-in page, not 404)."""
+    import time
+
+    import httpx
+
+    from tests.telegram_rig import free_port
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_command(
+        fake,
+        tmp_path,
+        "--webhook",
+        f"{base}/tg/hook",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        MATURITY_WEB_URL=base,
+    )
+    try:
+        fake.wait_for("setWebhook", count=2, timeout=60)  # both workers are up
+        workers: dict[str, int] = {}
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:
+            with httpx.Client(base_url=base, timeout=10) as http:  # a new connection each time
+                worker = http.get("/readyz").json()["worker"]
+                workers[worker] = http.get("/").status_code
+        assert len(workers) == 2
+        assert set(workers.values()) == {401}
+    finally:
+        out, err = stop_command(process)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err

@@ -293,28 +293,38 @@ async def _run(app: Application, webhook: WebhookConfig | None) -> None:
         await app.bot.shutdown()
 
 
-def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
-    """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted,
-    with the pulse scheduler running beside the updates."""
+def application_from_settings(
+    settings: Settings, service: AssessmentService, token: str, *, workers: int = 1
+) -> Application:
+    """The Application `maturity-bot telegram` runs, from its settings (checked here): one
+    process's, or each of `workers` webhook workers' (bot/telegram/workers.py), which pace what
+    they send at MATURITY_TELEGRAM_RATE / workers."""
     from bot.telegram.pulse import TelegramPulse
 
-    token = check_token(settings.telegram_bot_token)
     base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
     base_file_url = check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
-    webhook = webhook_config(args, settings) if args.webhook else None
     pulse = TelegramPulse(PulseService(service, checked_pulse_settings(settings)))
-    set_worker_name(settings.maturity_worker_name)
-    setup_logging(token, webhook.secret if webhook else "", log_format=settings.maturity_log_format)
-    app = build_application(
+    return build_application(
         service,
         token,
         base_url=base_url,
         base_file_url=base_file_url or file_url_for(base_url),
-        rate_limiter=RetryingRateLimiter(rate=settings.maturity_telegram_rate),
+        rate_limiter=RetryingRateLimiter(rate=settings.maturity_telegram_rate / max(1, workers)),
         pulse=pulse,
         concurrency=settings.maturity_telegram_concurrency,
         web_settings=settings,
     )
+
+
+def run_telegram(settings: Settings, args: argparse.Namespace, service: AssessmentService) -> int:
+    """`maturity-bot telegram [--webhook URL --listen ADDR --port N]`: run until interrupted,
+    with the pulse scheduler running beside the updates."""
+    token = check_token(settings.telegram_bot_token)
+    base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
+    webhook = webhook_config(args, settings) if args.webhook else None
+    set_worker_name(settings.maturity_worker_name)
+    setup_logging(token, webhook.secret if webhook else "", log_format=settings.maturity_log_format)
+    app = application_from_settings(settings, service, token)
     where = base_url or "https://api.telegram.org/bot"
     try:
         asyncio.run(_run(app, webhook))

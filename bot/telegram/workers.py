@@ -91,43 +91,24 @@ def _logging(settings: Settings, token: str, secret: str) -> None:
 
 def worker_app() -> Starlette:
     """One worker's app (uvicorn calls this in each worker process): the webhook's Starlette
-    app over an Application built as `run_telegram` builds it, run by the lifespan."""
+    app over the Application `run_telegram` builds (with the dashboard's pages when
+    MATURITY_WEB_URL is set), run by the lifespan."""
     with starting():
         from bot.observability import set_worker_name
-        from bot.platforms import checked_pulse_settings
-        from bot.pulse.service import PulseService
-        from bot.telegram.app import (
-            RetryingRateLimiter,
-            build_application,
-            check_token,
-            check_url,
-            file_url_for,
-        )
-        from bot.telegram.pulse import TelegramPulse
+        from bot.telegram.app import application_from_settings, check_token
         from bot.telegram.webhook import WebhookConfig, webhook_app
 
         arguments = worker_arguments()
         settings = worker_settings()
         token = check_token(settings.telegram_bot_token)
-        base_url = check_url(settings.telegram_base_url, "TELEGRAM_BASE_URL")
-        base_file_url = check_url(settings.telegram_base_file_url, "TELEGRAM_BASE_FILE_URL")
         webhook = WebhookConfig(
             arguments["webhook"], "", 0, arguments["secret"], settings.maturity_max_body_bytes
         )
         set_worker_name(worker_label(settings.maturity_worker_name))
         _logging(settings, token, webhook.secret)
         service = worker_service(settings, arguments.get("db"))
-        pulse = TelegramPulse(PulseService(service, checked_pulse_settings(settings)))
-        rate = settings.maturity_telegram_rate / max(1, int(arguments.get("workers") or 1))
-        app = build_application(
-            service,
-            token,
-            base_url=base_url,
-            base_file_url=base_file_url or file_url_for(base_url),
-            rate_limiter=RetryingRateLimiter(rate=rate),
-            pulse=pulse,
-            concurrency=settings.maturity_telegram_concurrency,
-        )
+        workers = int(arguments.get("workers") or 1)
+        app = application_from_settings(settings, service, token, workers=workers)
         server = webhook_app(app, webhook)
         server.router.lifespan_context = lifespan(app, webhook, service.storage.close)
     return server
