@@ -11,6 +11,7 @@ import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,10 @@ import pytest
 from bot.pulse.service import PulseService, PulseSettings
 from bot.service import AssessmentService
 from bot.storage import Storage
+from bot.storage.dashboard import DashboardStore
+from bot.web.pages.my_results import result_rows
 from flows.events import from_payload
+from flows.model_loader import load_models
 from flows.replies import Ask
 from tests.helpers import Chat
 from tests.web_rig import (
@@ -372,3 +376,19 @@ def test_a_telegram_group_admin_sees_their_groups_and_a_member_only_their_team(
             page.context.close()
     finally:
         storage.close()
+
+
+def test_the_exports_rows_are_the_pages_without_drawing_their_radars(tmp_path):
+    models = load_models()
+    storage = Storage(tmp_path / "bot.db")
+    chat = Chat(AssessmentService(storage, models), user=MEMBER, channel="slack", lang="en")
+    for _ in range(2):
+        chat.start("bmm")
+        while (ask := chat.question) is not None:
+            chat.press(ask.choices[0].payload)
+    results = DashboardStore(storage).my_results("slack", MEMBER)
+    storage.close()
+    shown = result_rows(results, models, "en")
+    exported = result_rows(results, models, "en", charts=False)
+    assert len(shown) == 2 and all(row.radar is not None for row in shown)
+    assert exported == [replace(row, radar=None) for row in shown]

@@ -58,9 +58,13 @@ class ResultRow:
 
 
 def result_rows(
-    results: Sequence[PastResult], models: Mapping[str, MaturityModel], lang: str
+    results: Sequence[PastResult],
+    models: Mapping[str, MaturityModel],
+    lang: str,
+    charts: bool = True,
 ) -> list[ResultRow]:
-    """The rows, newest first; results of a model no longer loaded are left out."""
+    """The rows, newest first; results of a model no longer loaded are left out. `charts`:
+    draw each pillar model's radar (the page; an export has no use for them)."""
     rows: list[ResultRow] = []
     previous: dict[str, PastResult] = {}
     for number, past in enumerate(results):  # oldest first: "previous" is the one before
@@ -72,12 +76,17 @@ def result_rows(
         model = models.get(past.model_id)
         if model is None:
             continue
-        rows.append(_row(number, past, before, model, lang))
+        rows.append(_row(number, past, before, model, lang, charts))
     return list(reversed(rows))
 
 
 def _row(
-    number: int, past: PastResult, before: PastResult | None, model: MaturityModel, lang: str
+    number: int,
+    past: PastResult,
+    before: PastResult | None,
+    model: MaturityModel,
+    lang: str,
+    charts: bool,
 ) -> ResultRow:
     now_index = phase_index(model, past.result.phase_id)
     change, change_text = None, pt("change_first", lang)
@@ -109,7 +118,8 @@ def _row(
             for p in model.pillars
         )
         levels = tuple((p.id, now[p.id] + 1) for p in model.pillars)
-        radar = _radar(number, past, model, now, total, pillars, lang)
+        if charts:
+            radar = _radar(number, past, model, now, total, pillars, lang)
     return ResultRow(
         past.assessment_id,
         day(past.finished_at),
@@ -195,14 +205,14 @@ def _scan_row(past: PastResult, models: Mapping[str, MaturityModel], lang: str) 
     )
 
 
-def _rows_for(request: Request) -> tuple[str, list[ResultRow]]:
+def _rows_for(request: Request, charts: bool = False) -> tuple[str, list[ResultRow]]:
     viewer, scope, store = scope_of(request)
     results = store.my_results(viewer.channel, viewer.external_id)
-    return viewer.lang, result_rows(results, models_of(request), viewer.lang)
+    return viewer.lang, result_rows(results, models_of(request), viewer.lang, charts)
 
 
 def my_results(request: Request) -> Response:
-    lang, rows = _rows_for(request)
+    lang, rows = _rows_for(request, charts=True)
     return page(
         request,
         "pages/my_results.html",
