@@ -16,21 +16,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
+from typing import Any
 
 from bot.errors import UsageError
 from bot.platforms import Platform, platforms
-from bot.settings import Settings, describe, load_settings
+from bot.settings import Settings
 from bot.web.serve import add_arguments as add_web_arguments
+from bot.workers import user_error
+from bot.workers import worker_service as open_service
+from bot.workers import worker_settings as checked_settings
 from bot.workspaces import add_workspace_commands
 from flows.i18n import normalise_language
-from flows.model_loader import ModelFileError, load_models, load_scan
+from flows.model_loader import load_models
 from flows.model_schema import COMPLETE, LANGUAGES, MaturityModel
-
-if TYPE_CHECKING:
-    from bot.service import AssessmentService
 
 
 def build_parser(found: dict[str, Platform] | None = None) -> argparse.ArgumentParser:
@@ -141,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if not _user_error(exc):
+        if not user_error(exc):
             raise
         print(f"maturity-bot: error: {exc}", file=sys.stderr)
         return 2
@@ -149,37 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _user_error(exc: Exception) -> bool:
-    """A problem the user can fix, printed as one line: a setting, an argument, a model file or
-    the database. The database's error is looked up where it would come from: a command that
-    never loaded the storage cannot have raised it, and loading it just to check would cost
-    every command the start-up time the lazy imports save."""
-    storage = sys.modules.get("bot.storage.errors")
-    kinds = (ModelFileError, UsageError, *([storage.StorageError] if storage else []))
-    return isinstance(exc, kinds)
-
-
-def checked_settings() -> Settings:
-    """The settings, or one line naming what is wrong: every command, even `models`, stops on
-    a bad setting rather than printing a traceback or running on a value nobody meant."""
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        raise UsageError(describe(exc)) from None
-
-
 def models_from(settings: Settings) -> dict[str, MaturityModel]:
     return load_models(settings.maturity_models_dir)
-
-
-def open_service(settings: Settings, db: str | None) -> AssessmentService:
-    from bot.service import AssessmentService
-    from bot.storage import Storage
-
-    models = models_from(settings)  # a broken model file stops us before the database is touched
-    scan = load_scan(models, settings.maturity_models_dir)
-    storage = Storage(db or settings.maturity_db)
-    return AssessmentService(storage, models, scan=scan)
 
 
 def model_summary(model: MaturityModel) -> dict:

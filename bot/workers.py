@@ -142,7 +142,8 @@ def worker_arguments() -> dict[str, Any]:
 
 
 def worker_settings() -> Settings:
-    """The settings, as every command reads them (a wrong one is its one line)."""
+    """The settings, or one line naming what is wrong: every command, even `models`, stops on
+    a bad setting rather than printing a traceback or running on a value nobody meant."""
     from pydantic import ValidationError
 
     from bot.settings import describe as describe_settings
@@ -155,20 +156,22 @@ def worker_settings() -> Settings:
 
 
 def worker_service(settings: Settings, db: str | None) -> AssessmentService:
-    """The assessment service over the database, as the command line opens it (the schema is
-    current: the parent opened it first, which migrates)."""
+    """The assessment service over the database, as every command opens it (a worker's schema
+    is current: the parent opened it first, which migrates)."""
     from bot.service import AssessmentService
     from bot.storage import Storage
     from flows.model_loader import load_models, load_scan
 
-    models = load_models(settings.maturity_models_dir)
+    models = load_models(settings.maturity_models_dir)  # a broken model file stops us first
     scan = load_scan(models, settings.maturity_models_dir)
     return AssessmentService(Storage(db or settings.maturity_db), models, scan=scan)
 
 
-def describe(exc: BaseException) -> str:
-    """One line for the operator: the message of an error they can fix (a setting, the
-    database), the kind of any other (its traceback is in the worker's log)."""
+def user_error(exc: BaseException) -> bool:
+    """A problem the operator can fix, told as one line: a setting, an argument, a model file or
+    the database. Each error is looked up where it would come from: a command that never loaded
+    the storage cannot have raised its error, and loading it just to check would cost every
+    command the start-up time the lazy imports save."""
     storage = sys.modules.get("bot.storage.errors")
     loader = sys.modules.get("flows.model_loader")
     fixable = (
@@ -176,7 +179,13 @@ def describe(exc: BaseException) -> str:
         *([storage.StorageError] if storage else []),
         *([loader.ModelFileError] if loader else []),
     )
-    if isinstance(exc, fixable):
+    return isinstance(exc, fixable)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the operator: the message of an error they can fix (`user_error`), the
+    kind of any other (its traceback is in the worker's log)."""
+    if user_error(exc):
         return str(exc)
     return f"{type(exc).__name__} (see the worker's log)"
 
