@@ -187,11 +187,13 @@ def test_the_command_in_webhook_mode_serves_updates_and_refuses_bodies_that_are_
 
 def test_webhook_workers_serve_the_dashboard_beside_the_webhook(tmp_path, fake):
     """`--workers 2` with MATURITY_WEB_URL: every worker serves the dashboard's pages on the
-    webhook's port, as one process does (a signed-out visitor gets the sign-in page, not 404)."""
+    webhook's port, as one process does (a signed-out visitor gets the sign-in page, not 404);
+    the command menu is the bot's, registered once by the parent, not once per worker."""
     import time
 
     import httpx
 
+    from flows.model_schema import LANGUAGES
     from tests.telegram_rig import free_port
 
     port = free_port()
@@ -217,6 +219,7 @@ def test_webhook_workers_serve_the_dashboard_beside_the_webhook(tmp_path, fake):
                 workers[worker] = http.get("/").status_code
         assert len(workers) == 2
         assert set(workers.values()) == {401}
+        assert len(fake.calls_to("setMyCommands")) == len(LANGUAGES) + 1  # each, and the rest
     finally:
         out, err = stop_command(process)
     assert process.returncode == 0, err

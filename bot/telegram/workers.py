@@ -7,9 +7,10 @@ token with getMe, the port) and fixed the webhook's secret: a random one per sta
 TELEGRAM_WEBHOOK_SECRET is not set, the same for all N, or Telegram's requests would be refused
 by the workers whose secret it was not told last. Each worker builds the Application as one
 process does and runs it inside the app's lifespan (what `bot.telegram.app.serve` does around
-the webhook server there): initialise, the command menu, the pulse (its scheduler runs in the
-one worker holding the scheduler lease), setWebhook (each worker sets the same URL and secret:
-harmless, and no worker serves before Telegram knows the URL), then the update queue.
+the webhook server there, but for the command menu, which the parent registered once):
+initialise, the pulse (its scheduler runs in the one worker holding the scheduler lease),
+setWebhook (each worker sets the same URL and secret: harmless, and no worker serves before
+Telegram knows the URL), then the update queue.
 
 Telegram's flood limit is the bot's, not a process's: each of N workers paces what it sends at
 MATURITY_TELEGRAM_RATE / N messages a second. Polling stays one process: Telegram gives a bot's
@@ -69,14 +70,17 @@ def run(settings: Settings, args: argparse.Namespace, service: AssessmentService
 
 
 async def check_bot(token: str, base_url: str | None) -> None:
-    """getMe once in the parent: a refused token or an unreachable server is one line."""
+    """getMe once in the parent: a refused token or an unreachable server is one line. The
+    command menu is the bot's, not a worker's: it is registered here, once."""
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.telegram.app import register_commands
+
     where = base_url or "https://api.telegram.org/bot"
     try:
-        async with Bot(token, **({"base_url": base_url} if base_url else {})):
-            pass  # initialising is getMe
+        async with Bot(token, **({"base_url": base_url} if base_url else {})) as bot:
+            await register_commands(bot)  # initialising was getMe
     except InvalidToken:
         raise UsageError(f"the Bot API at {where} refused TELEGRAM_BOT_TOKEN") from None
     except NetworkError as exc:
@@ -117,7 +121,7 @@ def worker_app() -> Starlette:
 def lifespan(app: Application, webhook: WebhookConfig, close: Callable[[], None]) -> Callable:
     """Run `app` while the worker serves, as `bot.telegram.app.serve` does in one process;
     then `close` the database. A failing start is reported to the parent."""
-    from bot.telegram.app import ALLOWED_UPDATES, register_commands
+    from bot.telegram.app import ALLOWED_UPDATES
 
     @asynccontextmanager
     async def running(_: Any) -> AsyncIterator[None]:
@@ -126,7 +130,6 @@ def lifespan(app: Application, webhook: WebhookConfig, close: Callable[[], None]
             try:
                 await app.initialize()
                 stack.push_async_callback(app.shutdown)
-                await register_commands(app.bot)
                 if app.post_init is not None:
                     await app.post_init(app)  # the pulse
                 if app.post_stop is not None:  # after the Application stopped, while it can send
