@@ -32,10 +32,6 @@ CHAT_TEXTS: dict[str, dict[str, str]] = {
         "and an export.",
     },
     "dashboard_home_button": {"nl": "Dashboard", "en": "Dashboard"},
-    "dashboard_sent": {
-        "nl": "Ik heb je een aanmeldlink gestuurd in een privébericht.",
-        "en": "I sent you a sign-in link in a direct message.",
-    },
     "dashboard_not_set_up": {
         "nl": "Het dashboard is hier nog niet ingericht. Vraag de beheerder van de bot om "
         "MATURITY_WEB_URL in te stellen.",
