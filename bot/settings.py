@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.model_schema import LANGUAGES
@@ -65,6 +65,22 @@ ALLOWED = {
     "maturity_web_session_hours": f"must be a number of hours above 0 and at most {MAX_HOURS}",
 }
 """What each checked setting allows, in the words the one-line error uses."""
+
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "maturity_pulse_min_responses": (MIN_RESPONSES_FLOOR, math.inf, True),
+    "maturity_pulse_deadline_hours": (0, MAX_HOURS, False),
+    "maturity_pulse_remind_hours": (0, MAX_HOURS, False),
+    "maturity_pulse_lease_seconds": (1, 86400, True),
+    "maturity_pulse_scheduler_lease_seconds": (1, MAX_SCHEDULER_LEASE, True),
+    "maturity_max_body_bytes": (MIN_BODY_BYTES, MAX_BODY_BYTES, True),
+    "maturity_slack_threads": (1, MAX_SLACK_THREADS, True),
+    "maturity_slack_max_pending": (1, MAX_SLACK_PENDING, True),
+    "maturity_telegram_concurrency": (1, MAX_TELEGRAM_CONCURRENCY, True),
+    "maturity_telegram_rate": (0, MAX_TELEGRAM_RATE, True),
+    "maturity_workspace_grace_days": (0, MAX_GRACE_DAYS, True),
+    "maturity_web_session_hours": (0, MAX_HOURS, False),
+}
+"""The numbers with bounds: (lowest, highest, whether the lowest itself is allowed)."""
 
 _WHOLE = re.compile(r"[+-]?\d+")
 
@@ -169,55 +185,6 @@ class Settings(BaseSettings):
             raise ValueError("not a whole number")
         return value
 
-    @field_validator("maturity_pulse_min_responses")
-    @classmethod
-    def _anonymity_floor(cls, value: int) -> int:
-        if value < MIN_RESPONSES_FLOOR:
-            raise ValueError(ALLOWED["maturity_pulse_min_responses"])
-        return value
-
-    @field_validator("maturity_max_body_bytes")
-    @classmethod
-    def _body_limit(cls, value: int) -> int:
-        if not MIN_BODY_BYTES <= value <= MAX_BODY_BYTES:
-            raise ValueError(ALLOWED["maturity_max_body_bytes"])
-        return value
-
-    @field_validator("maturity_workspace_grace_days")
-    @classmethod
-    def _grace_days(cls, value: int) -> int:
-        if not 0 <= value <= MAX_GRACE_DAYS:
-            raise ValueError(ALLOWED["maturity_workspace_grace_days"])
-        return value
-
-    @field_validator("maturity_slack_threads")
-    @classmethod
-    def _slack_threads(cls, value: int) -> int:
-        if not 1 <= value <= MAX_SLACK_THREADS:
-            raise ValueError(ALLOWED["maturity_slack_threads"])
-        return value
-
-    @field_validator("maturity_slack_max_pending")
-    @classmethod
-    def _slack_pending(cls, value: int) -> int:
-        if not 1 <= value <= MAX_SLACK_PENDING:
-            raise ValueError(ALLOWED["maturity_slack_max_pending"])
-        return value
-
-    @field_validator("maturity_telegram_concurrency")
-    @classmethod
-    def _telegram_concurrency(cls, value: int) -> int:
-        if not 1 <= value <= MAX_TELEGRAM_CONCURRENCY:
-            raise ValueError(ALLOWED["maturity_telegram_concurrency"])
-        return value
-
-    @field_validator("maturity_telegram_rate")
-    @classmethod
-    def _telegram_rate(cls, value: float) -> float:
-        if not math.isfinite(value) or not 0 <= value <= MAX_TELEGRAM_RATE:
-            raise ValueError("out of range")
-        return value
-
     @field_validator("maturity_log_format", mode="before")
     @classmethod
     def _log_format(cls, value: Any) -> str:
@@ -267,34 +234,15 @@ class Settings(BaseSettings):
             raise ValueError(ALLOWED["maturity_web_url"])
         return f"{parts.scheme}://{parts.netloc}"
 
-    @field_validator("maturity_web_session_hours")
+    @field_validator(*RANGES)
     @classmethod
-    def _session_hours(cls, value: float) -> float:
-        if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
-            raise ValueError(ALLOWED["maturity_web_session_hours"])
-        return value
-
-    @field_validator("maturity_pulse_deadline_hours", "maturity_pulse_remind_hours")
-    @classmethod
-    def _hours(cls, value: float) -> float:
-        """Refused here, not when a round opens: 0 or less would close a round as it opens,
-        nan or inf would crash the scheduler's tick then, and 1e300 overflows the date."""
-        if not math.isfinite(value) or not 0 < value <= MAX_HOURS:
-            raise ValueError("out of range")
-        return value
-
-    @field_validator("maturity_pulse_lease_seconds")
-    @classmethod
-    def _lease(cls, value: float) -> float:
-        if not math.isfinite(value) or not 1 <= value <= 86400:
-            raise ValueError("out of range")
-        return value
-
-    @field_validator("maturity_pulse_scheduler_lease_seconds")
-    @classmethod
-    def _scheduler_lease(cls, value: float) -> float:
-        if not math.isfinite(value) or not 1 <= value <= MAX_SCHEDULER_LEASE:
-            raise ValueError("out of range")
+    def _in_range(cls, value: float, info: ValidationInfo) -> float:
+        """Refused here, not when used: 0 or less hours would close a round as it opens, nan
+        or inf would crash the scheduler's tick then, and 1e300 overflows the date."""
+        lowest, highest, lowest_allowed = RANGES[info.field_name]
+        above = lowest <= value if lowest_allowed else lowest < value
+        if not math.isfinite(value) or not above or value > highest:
+            raise ValueError(ALLOWED[info.field_name])
         return value
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from bot.cli import main
 from bot.service import AssessmentService
-from bot.settings import Settings
+from bot.settings import RANGES, Settings
 from bot.storage import Storage, StorageWriteError, migrations
 from flows.events import Event, Kind, from_text
 from flows.i18n import t
@@ -93,6 +93,29 @@ def test_the_line_says_what_is_allowed(clean_env, capsys):
     clean_env.setenv("MATURITY_MAX_BODY_BYTES", "12")
     assert main(["models"]) == 2
     assert "from 1024 to 67108864" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("field", list(RANGES))
+def test_every_bounded_setting_takes_its_bounds_and_refuses_past_them(clean_env, field):
+    from pydantic import ValidationError
+
+    lowest, highest, lowest_allowed = RANGES[field]
+    whole = Settings.model_fields[field].annotation in (int, "int")
+    step = 1 if whole else 0.5
+    edges = [(lowest, lowest_allowed), (lowest - step, False)]
+    if highest != float("inf"):
+        # the reminder must also come before the deadline, at most the same bound
+        top = highest - step if field == "maturity_pulse_remind_hours" else highest
+        edges += [(top, True), (highest + step, False)]
+    others = {"maturity_pulse_deadline_hours": RANGES["maturity_pulse_deadline_hours"][1]}
+    for value, allowed in edges:
+        value = int(value) if whole else value
+        given = {**others, field: value}
+        if allowed:
+            assert getattr(Settings(**given), field) == value
+        else:
+            with pytest.raises(ValidationError, match=field):
+                Settings(**given)
 
 
 def test_two_bad_settings_are_still_one_line_and_no_secret_is_echoed(clean_env, capsys):
