@@ -16,6 +16,7 @@ import pytest
 
 from bot.storage import Storage
 from bot.storage.pulses import PulseStore
+from bot.storage.purge import Uninstalls
 from bot.storage.web_sessions import WebSessionStore
 from bot.web.chat_texts import chat_text
 from bot.web.viewer import WebSession
@@ -299,3 +300,14 @@ def test_a_report_button_pressed_in_a_channel_sends_the_link_to_the_dm_only(stor
             assert "C0TEAM" not in posted
         finally:
             rig.stack.close()
+
+
+# ---- a pulse its workspace's uninstall stopped ---------------------------------------------------
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_teams_page_names_a_pulse_the_uninstall_stopped(storage, client_for, lang):
+    PulseStore(storage).save_pulse("slack", "C1", "Alpha", "T1:ULEAD", PULSE, NOW)
+    assert Uninstalls(storage).stop_pulses("T1") == 1
+    response = client_for(viewer_of("T1:ULEAD", lang=lang)).get("/teams")
+    assert response.status_code == 200
+    assert "Alpha" in response.text
+    assert t("pulse_state_uninstalled", lang) in response.text

@@ -36,6 +36,7 @@ from bot.web.pages.common import (
     svg,
 )
 from bot.web.pages.texts import counted, pt
+from flows.i18n import t
 from flows.model_schema import MaturityModel
 from flows.pulse import RoundReport, phase_label
 
@@ -84,7 +85,7 @@ def teams(request: Request) -> Response:
                 row.team_id,
                 team_name(row),
                 model.name.get(lang) if model else "",
-                pt(f"status_{row.status}" if row.status else "status_none", lang),
+                t(f"pulse_state_{row.status}", lang) if row.status else pt("status_none", lang),
                 len(closed),
                 latest,
             )

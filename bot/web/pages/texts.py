@@ -71,9 +71,6 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "th_team": {"nl": "Team", "en": "Team"},
     "th_rounds": {"nl": "Afgesloten rondes", "en": "Closed rounds"},
     "th_status": {"nl": "Pulse", "en": "Pulse"},
-    "status_active": {"nl": "actief", "en": "active"},
-    "status_paused": {"nl": "gepauzeerd", "en": "paused"},
-    "status_stopped": {"nl": "gestopt", "en": "stopped"},
     "status_none": {"nl": "nog niet gestart", "en": "not started yet"},
     "team_model": {"nl": "Model van de pulse: {model}.", "en": "The pulse's model: {model}."},
     "team_report_link": {
