@@ -277,6 +277,16 @@ def test_two_workspaces_each_use_their_own_token_and_see_only_their_own(hosted, 
     assert [tuple(row) for row in users] == [("T1:U1", 1), ("T2:U1", 1)]
 
 
+def test_a_workspaces_token_is_checked_with_auth_test_once_not_per_request(hosted, fake, models):
+    """Bolt's authorize finds each request's token in our store, and keeps what auth.test said
+    about it: a whole assessment (a command and a press per question) costs one auth.test."""
+    hosted.install("T1")
+    mark = fake.mark()
+    hosted.assessment("T1", "U1", "groeimodel", option=0)
+    assert len(models["groeimodel"].questions) > 1
+    assert len([c for c in fake.calls[mark:] if c.method == "auth.test"]) == 1
+
+
 def test_a_workspace_that_did_not_install_gets_no_answer(hosted, fake):
     hosted.install("T1")
     mark = fake.mark()

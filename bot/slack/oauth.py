@@ -255,11 +255,15 @@ def oauth_settings(
     installations: InstallationStoreOverStorage | None = None,
 ) -> OAuthSettings:
     """Bolt's OAuth settings with our stores. /slack/install redirects straight to Slack (no
-    page of Bolt's own); the state is also bound to the browser by Bolt's cookie."""
+    page of Bolt's own); the state is also bound to the browser by Bolt's cookie.
+
+    Each request's token is still looked up in the store (an uninstalled workspace's is gone at
+    once), but what auth.test says about a token is kept: without that, Bolt's authorize asks
+    auth.test on every request, a Web API call per message."""
     extra: dict[str, Any] = {}
     if authorization_url:
         extra["authorization_url"] = authorization_url
-    return OAuthSettings(
+    settings = OAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
         scopes=bot_scopes(),
@@ -274,6 +278,8 @@ def oauth_settings(
         callback_options=CallbackOptions(success=_installed, failure=_not_installed),
         **extra,
     )
+    settings.authorize.cache_enabled = True  # what auth.test said, per token
+    return settings
 
 
 # ---- the page the installing admin's browser ends on -------------------------------------------
