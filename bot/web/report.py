@@ -28,7 +28,7 @@ from bot.storage.pulse_rows import ClosedRound
 from bot.web.charts import TrendPoint, radar_svg, trend_svg
 from bot.web.context import web_context
 from bot.web.pages.common import Chart, Table, not_found, scope_of, svg
-from bot.web.report_texts import REPORT_TEXTS, rt
+from bot.web.pages.texts import PAGE_TEXTS, pt
 from bot.web.templating import SECURITY_HEADERS, render
 from bot.web.viewer import Viewer
 from flows.initiatives import Initiative
@@ -57,16 +57,16 @@ class ReportPage:
         lang = self.viewer.lang
         numbers = [i.priority for q in self.report.roadmap for i in q.items]
         return {
-            "texts": REPORT_TEXTS,
+            "texts": PAGE_TEXTS,
             "lang": lang,
-            "title": rt("report.page_title", lang),
+            "title": pt("report.page_title", lang),
             "report": self.report,
             "teams": self.teams,
             "team_id": self.team_id,
             "radars": self.radars,
             "trend": self.trend,
-            "measured": [rt("report.measured", lang, date=s.date) for s in self.report.standing],
-            "priorities": {n: rt("report.priority", lang, number=n) for n in numbers},
+            "measured": [pt("report.measured", lang, date=s.date) for s in self.report.standing],
+            "priorities": {n: pt("report.priority", lang, number=n) for n in numbers},
         }
 
 
@@ -148,11 +148,11 @@ def _radar(number: int, standing: Standing, lang: str) -> Chart | None:
     return Chart(
         label_id=label_id,
         heading="",
-        sentence=rt("report.radar_sentence", lang, model=standing.model, levels=levels),
+        sentence=pt("report.radar_sentence", lang, model=standing.model, levels=levels),
         svg=svg(radar_svg(standing.chart, label_id)),
         table=Table(
-            rt("report.pillars_caption", lang, model=standing.model),
-            (rt("report.pillar", lang), rt("report.level", lang)),
+            pt("report.pillars_caption", lang, model=standing.model),
+            (pt("th_pillar", lang), pt("th_level", lang)),
             rows,
         ),
     )
@@ -171,7 +171,7 @@ def _trend(report: BoardReport, rounds: list[ClosedRound], lang: str) -> Chart:
     ]
     drawn = None
     if points and team.level_names:
-        withheld = rt("report.withheld", lang)
+        withheld = pt("report.withheld", lang)
         drawn = svg(trend_svg(points, team.level_names, withheld, "report-trend"))
     return Chart("report-trend", team.chart_title, team.chart_text, drawn)
 
@@ -197,10 +197,8 @@ def report_pdf(request: Request) -> Response:
     except (ImportError, OSError):  # WeasyPrint or Debian's pango missing: the page still prints
         log.exception("the board report's PDF could not be made")
         context = {"title_key": "report.page_title", "body_key": "report.pdf_unavailable"}
-        return render(
-            request, "refused.html", {**context, "how": False, "texts": REPORT_TEXTS}, 503
-        )
-    filename = f"{rt('report.page_title', page.viewer.lang).lower().replace(' ', '-')}.pdf"
+        return render(request, "refused.html", {**context, "how": False, "texts": PAGE_TEXTS}, 503)
+    filename = f"{pt('report.page_title', page.viewer.lang).lower().replace(' ', '-')}.pdf"
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 

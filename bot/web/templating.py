@@ -5,7 +5,7 @@ Every template gets, besides its own context:
 - `viewer` (the signed-in Viewer, or None on the sign-in pages) and `lang` (its language, or the
   browser's before sign-in);
 - `t(key)`: the text for `key` in that language, from bot/web/texts.py, or first from a page's
-  own table passed as `texts` in the context (e.g. bot/web/report_texts.py's dict);
+  own table passed as `texts` in the context (e.g. bot/web/pages/texts.py's dict);
 - `csrf_token`: the hidden field every form carries (`<input type="hidden" name="csrf_token"
   value="{{ csrf_token }}">`), checked by `check_csrf` on every POST;
 - `url_for(name, **params)`: the path of a named route (`url_for('static', path='style.css')`),

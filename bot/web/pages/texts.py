@@ -1,5 +1,6 @@
-"""The words of the dashboard's pages (My results, Team, Organisation), Dutch first (the source
-language) and English. The shared frame's words (navigation, sign-in) are bot/web/texts.py's."""
+"""The words of the dashboard's pages (My results, Team, Organisation, the board report), Dutch
+first (the source language) and English. The shared frame's words (navigation, sign-in) are
+bot/web/texts.py's."""
 
 from __future__ import annotations
 
@@ -180,6 +181,49 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     },
     "export_csv": {"nl": "CSV (voor een rekenblad)", "en": "CSV (for a spreadsheet)"},
     "export_json": {"nl": "JSON", "en": "JSON"},
+    # ---- Board report (bot/web/report.py) ----------------------------------------------------
+    "report.page_title": {"nl": "Bestuursrapport", "en": "Board report"},
+    "report.pdf": {"nl": "Download als PDF", "en": "Download as PDF"},
+    "report.print_hint": {
+        "nl": "Afdrukken kan ook vanuit de browser: het menu en de knoppen vallen dan weg.",
+        "en": "You can also print from the browser: the menu and the buttons are left out.",
+    },
+    "report.team_label": {
+        "nl": "Neem de pulstrend van een team op",
+        "en": "Include a team's pulse trend",
+    },
+    "report.team_none": {"nl": "Geen team", "en": "No team"},
+    "report.team_show": {"nl": "Rapport bijwerken", "en": "Update the report"},
+    "report.summary_heading": {"nl": "Samenvatting", "en": "Summary"},
+    "report.measured": {"nl": "Gemeten op {date}", "en": "Measured on {date}"},
+    "report.pillars_caption": {
+        "nl": "{model}: niveau per pijler",
+        "en": "{model}: level per pillar",
+    },
+    "report.radar_sentence": {
+        "nl": "Spindiagram van {model}: {levels}.",
+        "en": "Radar chart of {model}: {levels}.",
+    },
+    "report.priority": {"nl": "Prioriteit {number}", "en": "Priority {number}"},
+    "report.steps": {
+        "nl": "Passende implementatiestappen",
+        "en": "Implementation steps that fit",
+    },
+    "report.initiative": {"nl": "Initiatief", "en": "Initiative"},
+    "report.channel": {"nl": "Kanaal", "en": "Channel"},
+    "report.objective": {"nl": "Groundswell-doelstelling", "en": "Groundswell objective"},
+    "report.goal": {"nl": "Organisatiedoel", "en": "Organisational goal"},
+    "report.initiatives_caption": {
+        "nl": "Initiatieven per organisatiedoel",
+        "en": "Initiatives by organisational goal",
+    },
+    "report.withheld": {"nl": "te weinig antwoorden", "en": "too few answers"},
+    "report.pdf_unavailable": {
+        "nl": "Een PDF maken lukt op deze server niet. Druk het rapport af vanuit de browser en "
+        "kies daar 'Opslaan als PDF'.",
+        "en": "This server cannot make a PDF. Print the report from the browser and choose "
+        "'Save as PDF' there.",
+    },
 }
 
 
