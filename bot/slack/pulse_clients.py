@@ -10,8 +10,6 @@ a team row, not even for a channel shared between them.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -20,7 +18,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from bot.slack.member import SlackMember
 from bot.slack.oauth import bot_for_workspace
 from bot.slack.pacing import PacedClient, Pacer, Pacing
-from bot.slack.web_client import KeepAliveWebClient
+from bot.slack.web_client import ClientsByToken, KeepAliveWebClient
 
 
 class SlackSendError(RuntimeError):
@@ -77,26 +75,18 @@ class InstalledWorkspaces:
         self.base = base
         self.installations = installations
         self.pacing = pacing
-        self.size = size
-        self._clients: OrderedDict[str, PacedClient] = OrderedDict()
-        self._lock = threading.Lock()
+        self._clients = ClientsByToken(base, size, make=self._paced)
+
+    def _paced(self, token: str) -> KeepAliveWebClient:
+        paced = PacedClient.like(self.base, Pacer(self.pacing))
+        paced.token = token
+        return paced.sending_over(self.base)  # one connection pool for every workspace
 
     def client_for(self, workspace: str) -> WebClient:
         bot = bot_for_workspace(self.installations, workspace)
         if bot is None or not bot.bot_token:
             raise SlackSendError(f"the app is not installed in workspace {workspace}")
-        with self._lock:
-            client = self._clients.get(bot.bot_token)
-            if client is None:
-                client = PacedClient.like(self.base, Pacer(self.pacing))
-                client.token = bot.bot_token
-                client._http.clear()
-                client._http = self.base._http  # one connection pool for every workspace
-                self._clients[bot.bot_token] = client
-            self._clients.move_to_end(bot.bot_token)
-            while len(self._clients) > self.size:
-                self._clients.popitem(last=False)
-            return client
+        return self._clients.get(bot.bot_token)
 
     def team_key(self, workspace: str, channel: str) -> str:
         return SlackMember(workspace, channel).key

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from http.client import HTTPMessage
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -70,9 +71,13 @@ class KeepAliveWebClient(WebClient):
             logger=self.logger,
             retry_handlers=list(self.retry_handlers),
         )
-        other._http.clear()
-        other._http = self._http
-        return other
+        return other.sending_over(self)
+
+    def sending_over(self, base: KeepAliveWebClient) -> KeepAliveWebClient:
+        """This client, its own pool closed, sending over `base`'s connection pool."""
+        self._http.clear()
+        self._http = base._http
+        return self
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith(("http://", "https://")):
@@ -100,27 +105,32 @@ class KeepAliveWebClient(WebClient):
 
 
 class ClientsByToken:
-    """Pooled clients per bot token, made on first use from `base` (`for_token`) and kept for
-    the most recent `size` tokens: a request of a workspace seen lately builds nothing."""
+    """Pooled clients per bot token, made on first use by `make` (default: `base.for_token`)
+    and kept for the most recent `size` tokens: a request of a workspace seen lately builds
+    nothing, and a token has one client at a time (the pulse's carries that token's pacer)."""
 
-    def __init__(self, base: KeepAliveWebClient, size: int = 1000) -> None:
+    def __init__(
+        self,
+        base: KeepAliveWebClient,
+        size: int = 1000,
+        make: Callable[[str], KeepAliveWebClient] | None = None,
+    ) -> None:
         self.base = base
         self.size = size
+        self.make = make or base.for_token
         self._clients: OrderedDict[str, KeepAliveWebClient] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, token: str) -> KeepAliveWebClient:
         with self._lock:
             client = self._clients.get(token)
-            if client is not None:
+            if client is None:
+                client = self._clients[token] = self.make(token)
+                while len(self._clients) > self.size:
+                    self._clients.popitem(last=False)
+            else:
                 self._clients.move_to_end(token)
-                return client
-        client = self.base.for_token(token)
-        with self._lock:
-            self._clients[token] = client
-            while len(self._clients) > self.size:
-                self._clients.popitem(last=False)
-        return client
+            return client
 
 
 def make_client(bot_token: str | None, api_url: str | None = None) -> KeepAliveWebClient:
