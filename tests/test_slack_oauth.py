@@ -36,6 +36,7 @@ from bot.slack.web_client import make_client
 from bot.storage import Storage
 from bot.storage.installations import Installations
 from tests.fake_slack import Call, FakeSlack, Message, SlackSender, serve_asgi
+from tests.test_slack_http import is_question, is_result
 
 SECRET = "test-signing-secret"
 CLIENT_ID = "1111.2222"
@@ -168,14 +169,6 @@ class Hosted:
 
     def close(self) -> None:
         self.stack.close()
-
-
-def is_question(call: Call) -> bool:
-    return any(b.get("block_id") == "answers" for b in call.blocks)
-
-
-def is_result(call: Call) -> bool:
-    return bool(call.blocks) and call.blocks[0].get("type") == "header"
 
 
 @pytest.fixture
