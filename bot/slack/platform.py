@@ -31,8 +31,6 @@ class SlackSecrets:
     app_token: str | None
     """Socket Mode only."""
     api_url: str | None
-    oauth: OAuthCredentials | None = None
-    """OAuth mode ("Add to Slack", many workspaces; bot/slack/oauth.py)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,8 @@ def slack_secrets(settings: Settings, *, http: bool) -> SlackSecrets:
     """The settings HTTP mode or Socket Mode needs, or one line naming the first that is
     missing or malformed (never its value). With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET it is
     OAuth mode (HTTP only), where SLACK_BOT_TOKEN is not needed."""
-    oauth = oauth_credentials(settings, http=http)
     bot_token = None
-    if oauth is None:
+    if oauth_credentials(settings, http=http) is None:
         bot_token = required(settings.slack_bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the bot token")
     signing_secret = app_token = None
     if http:
@@ -71,7 +68,7 @@ def slack_secrets(settings: Settings, *, http: bool) -> SlackSecrets:
     api_url = settings.slack_api_url
     if api_url and not api_url.startswith(("http://", "https://")):
         raise UsageError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
-    return SlackSecrets(bot_token, signing_secret, app_token, api_url, oauth)
+    return SlackSecrets(bot_token, signing_secret, app_token, api_url)
 
 
 def oauth_credentials(settings: Settings, *, http: bool) -> OAuthCredentials | None:
