@@ -6,6 +6,7 @@ defaults."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -142,6 +143,20 @@ def test_an_admin_sets_k_time_zone_admins_and_language_others_are_refused(rig, f
     reset = settings(rig, ADMIN, "tijdzone standaard").params["text"]
     assert reset == "Opgeslagen: voor de tijdzone geldt weer de instelling van de bot."
     assert rig.rows("select timezone from workspace_settings") == [(None,)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE semantics")
+def test_a_setting_that_cannot_be_saved_tells_the_admin_so(rig, fake):
+    """A full disk: the admin is told, in their language, that it was not saved; nothing is."""
+    from flows.i18n import t
+    from tests.test_bad_environments import files_limited_to
+
+    settings(rig, ADMIN)  # the database is past the limit below by now
+    with files_limited_to(4096):
+        reply = settings(rig, ADMIN, "k 4").params["text"]
+    assert reply == t("not_saved", "en")
+    assert rig.rows("select count(*) from workspace_settings") == [(0,)]
+    assert settings(rig, ADMIN, "k 4").params["text"] == "Saved: K is now 4."  # room again
 
 
 def test_the_home_tab_shows_the_settings_to_admins_only(rig, fake):
