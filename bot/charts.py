@@ -35,7 +35,7 @@ def draw_radar(fig, spec: ChartSpec) -> None:
     ax.plot([*angles, angles[0]], [*values, values[0]], color="#1f6feb", linewidth=2)
     ax.fill([*angles, angles[0]], [*values, values[0]], color="#1f6feb", alpha=0.25)
     ax.set_xticks(angles)
-    ax.set_xticklabels([_wrap(label) for label in spec.labels], fontsize=9)
+    ax.set_xticklabels([wrap(label) for label in spec.labels], fontsize=9)
     ax.tick_params(axis="x", pad=14)
     ax.set_ylim(0, top)
     ax.set_yticks(range(1, top + 1))
@@ -55,7 +55,7 @@ def matrix_png(spec: MatrixChart) -> bytes:
         top = max(3, max(max(r) for r in counts))
         ax.imshow(counts, cmap="Blues", vmin=0, vmax=top, aspect="auto")
         ax.set_xticks(range(len(spec.columns)))
-        ax.set_xticklabels([_wrap(c, 18) for c in spec.columns], fontsize=9)
+        ax.set_xticklabels([wrap(c, 18) for c in spec.columns], fontsize=9)
         ax.set_yticks(range(len(spec.rows)))
         ax.set_yticklabels(spec.rows, fontsize=10)
         ax.xaxis.tick_top()
@@ -65,7 +65,7 @@ def matrix_png(spec: MatrixChart) -> bytes:
                     ax.text(
                         c,
                         r,
-                        "\n".join(_wrap(n, 18) for n in names[:3]),
+                        "\n".join(wrap(n, 18) for n in names[:3]),
                         ha="center",
                         va="center",
                         fontsize=8,
@@ -82,7 +82,7 @@ def pulse_png(spec: PulseChart) -> bytes:
     """Left: how the respondents spread over the phases; right: the team's median over rounds."""
     from matplotlib.figure import Figure
 
-    labels = [_wrap(label, 14) for label in spec.phase_labels]
+    labels = [wrap(label, 14) for label in spec.phase_labels]
     fig = Figure(figsize=(10, 4.2), dpi=100)
     try:
         left = fig.add_subplot(1, 2, 1)
@@ -102,7 +102,7 @@ def pulse_png(spec: PulseChart) -> bytes:
         levels = len(spec.level_names)
         right.set_ylim(0.5, levels + 0.5)
         right.set_yticks(range(1, levels + 1))
-        right.set_yticklabels([_wrap(name, 14) for name in spec.level_names], fontsize=8)
+        right.set_yticklabels([wrap(name, 14) for name in spec.level_names], fontsize=8)
         right.tick_params(axis="x", labelrotation=30, labelsize=8)
         fig.suptitle(spec.title, fontsize=12)
         buffer = io.BytesIO()
@@ -129,10 +129,6 @@ def save_png(data: bytes, directory: Path, name: str) -> Path:
 
 def wrap(label: str, width: int = 16) -> str:
     """A label broken into lines of about `width` characters (for ticks and legends)."""
-    return _wrap(label, width)
-
-
-def _wrap(label: str, width: int = 16) -> str:
     words, lines, line = label.split(), [], ""
     for word in words:
         if line and len(line) + 1 + len(word) > width:
