@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -246,6 +247,19 @@ def test_below_k_the_group_sees_only_the_count(rig, fake, clock, models):
     assert not fake.calls_to("sendPhoto", after=mark)
     stored = rig.pulse.reports("telegram", str(GROUP.id))[0].report
     assert stored.withheld and stored.distribution == () and stored.median_index is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE semantics")
+def test_a_pulse_command_the_disk_cannot_take_is_said_in_the_group(rig, fake):
+    """A full disk: `/pulse start` gets the answer that it was not saved, and no pulse runs."""
+    from tests.test_bad_environments import files_limited_to
+
+    fake.set_member(GROUP, LEAD, "administrator")
+    in_group(rig, LEAD, "/pulse status", "")  # the database is past the limit below by now
+    with files_limited_to(4096):
+        in_group(rig, LEAD, f"/pulse start {MODEL} weekly", t("not_saved", "en"))
+    assert rig.rows("select count(*) from pulses") == [(0,)]
+    start_pulse(rig, fake)  # room again
 
 
 def test_only_an_admin_starts_and_exports(rig, fake):

@@ -115,24 +115,22 @@ class TelegramChannel(TelegramSender):
         if user is None:
             return  # channel posts: nobody to assess
         chat = update.effective_chat
-        if (
-            self.pulse is not None
-            and chat is not None
-            and self.pulse.wants(update, context.bot.username)
-        ):
-            async with self.locks.hold(chat.id):
-                await self.pulse.on_update(update, context.bot)
-            return
-        if user.is_bot:
-            return  # other bots
-        async with self.locks.hold(user.id):
+        pulse = self.pulse
+        if pulse is None or chat is None or not pulse.wants(update, context.bot.username):
+            pulse = None
+        if pulse is None and user.is_bot:
+            return  # other bots (an anonymous admin's /pulse writes as a bot: that one counts)
+        async with self.locks.hold(chat.id if pulse is not None and chat else user.id):
             try:
-                if update.callback_query is not None:
+                if pulse is not None:
+                    await pulse.on_update(update, context.bot)
+                elif update.callback_query is not None:
                     await self.on_press(update, update.callback_query, context.bot)
                 elif update.message is not None:
                     await self.on_message(update, update.message, user, context.bot)
             except StorageWriteError as exc:
-                # forget, a confirmation, an export's record: nothing was changed, say so
+                # forget, a confirmation, an export's record, a pulse command: nothing was
+                # changed, say so
                 log.error("update %s could not be saved: %s", update.update_id, exc)
                 if chat is not None:
                     lang = await self.language(user)
