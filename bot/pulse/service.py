@@ -133,7 +133,8 @@ class PulseService(RoundLifecycle):
 
     @property
     def min_responses(self) -> int:
-        return max(self.settings.min_responses, MIN_RESPONSES_FLOOR)
+        """K: PulseSettings never holds one below the floor (it refuses to be made)."""
+        return self.settings.min_responses
 
     def settings_for(self, team: str, user: str | None = None) -> PulseSettings:
         """The settings a team's pulse runs with: its workspace's K and time zone, where the
@@ -141,8 +142,8 @@ class PulseService(RoundLifecycle):
         return self.settings if self.scope is None else self.scope(team, user)
 
     def round_min_responses(self, team: str) -> int:
-        """K for a round of `team` as it closes (never below the floor)."""
-        return max(self.settings_for(team).min_responses, MIN_RESPONSES_FLOOR)
+        """K for a round of `team` as it closes."""
+        return self.settings_for(team).min_responses
 
     # ---- commands in the team's channel ----------------------------------------------------
     async def command(
@@ -162,7 +163,7 @@ class PulseService(RoundLifecycle):
         pulse = await asyncio.to_thread(self.store.pulse, channel, team)
         scoped = await asyncio.to_thread(self.settings_for, team, user)
         if verb is None:
-            return PulseHelp(max(scoped.min_responses, MIN_RESPONSES_FLOOR))
+            return PulseHelp(scoped.min_responses)
         if verb == "status":
             return await asyncio.to_thread(self._status, pulse)
         if not await messenger.is_admin(team, user, pulse.created_by if pulse else None):
@@ -234,7 +235,7 @@ class PulseService(RoundLifecycle):
             self.service.models[model_id].name,
             schedule,
             local_time(when, schedule.timezone),
-            max(settings.min_responses, MIN_RESPONSES_FLOOR),
+            settings.min_responses,
         )
 
     def _status(self, pulse: PulseRow | None) -> PulseResult:
