@@ -28,6 +28,7 @@ from bot.slack.pacing import PacedClient, Pacer, Pacing
 from bot.slack.pulse import SlackPulse, SlackTeamMessenger
 from bot.slack.web_client import make_client
 from bot.storage import Storage
+from flows.i18n import t
 from flows.pulse_commands import pulse_text
 from tests.fake_slack import BOT_TOKEN, TEAM_ID, Call, FakeSlack, Message, SlackSender, serve_asgi
 
@@ -335,6 +336,21 @@ def test_below_k_the_channel_sees_only_the_count(rig, fake, models):
     assert rig.rows("select median_index, json_extract(report, '$.distribution') from rounds") == [
         (None, "[]")
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE semantics")
+def test_a_pulse_command_the_disk_cannot_take_is_said_to_its_sender(rig, fake):
+    """A full disk: `/maturity pulse start` answers, only to its sender, that it was not saved;
+    no pulse runs until there is room again."""
+    from tests.test_bad_environments import files_limited_to
+
+    rig.pulse_command("U1", "status")  # the database is past the limit below by now
+    with files_limited_to(4096):
+        reply = rig.pulse_command("U1", "start groeimodel weekly")
+    assert reply.params["text"] == t("not_saved", "en")
+    assert reply.params["response_type"] == "ephemeral"
+    assert rig.rows("select count(*) from pulses") == [(0,)]
+    assert "Pulse started" in rig.pulse_command("U1", "start groeimodel weekly").params["text"]
 
 
 def test_only_the_creator_and_workspace_admins_may_change_or_export(rig, fake):
