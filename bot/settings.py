@@ -15,6 +15,7 @@ from typing import Any, get_args
 from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.pulse.scheduler import LEASE_SECONDS
 from flows.model_schema import LANGUAGES
 from flows.pulse import DEFAULT_MIN_RESPONSES, MIN_RESPONSES_FLOOR, PulseInputError, check_timezone
 
@@ -26,7 +27,7 @@ MAX_SLACK_THREADS = 256
 MAX_SLACK_PENDING = 100_000
 MAX_TELEGRAM_CONCURRENCY = 1024
 MAX_TELEGRAM_RATE = 1000
-MAX_SCHEDULER_LEASE = 45.0
+MAX_SCHEDULER_LEASE = LEASE_SECONDS
 """Seconds: with a try every third of the lease, a dead holder is replaced within 60 s."""
 MAX_GRACE_DAYS = 3650
 
