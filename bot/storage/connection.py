@@ -109,14 +109,10 @@ class Connection:
     # ---- readiness ----------------------------------------------------------------------
     def ping(self) -> bool:
         """True when the database answers a query now (a readiness probe)."""
-        from bot.storage.errors import StorageError
-
         try:
             with self.reading():
                 return self.backend.execute("select 1").fetchone()[0] == 1
-        except StorageError:
-            return False
-        except Exception:  # noqa: BLE001 - any failure of the driver means "not ready"
+        except Exception:  # noqa: BLE001 - any failure, ours or the driver's, means "not ready"
             return False
 
     def schema_current(self) -> bool:
