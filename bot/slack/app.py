@@ -52,10 +52,10 @@ from bot.slack.settings_command import (
     settings_command,
 )
 from bot.slack.texts import st
-from bot.storage import StorageError
+from bot.storage import StorageError, StorageWriteError
 from bot.storage.workspaces import WorkspaceStore
 from flows.events import Event, Kind, from_text
-from flows.i18n import normalise_language
+from flows.i18n import normalise_language, t
 from flows.replies import Reply, ResultCard
 
 if TYPE_CHECKING:
@@ -87,6 +87,17 @@ class SlackChannel:
 
     # ---- listeners (run after the ack, in Bolt's worker threads) ----------------------------
     def on_command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        """A slash command. One the database cannot save (a full disk: a setting, a pulse
+        command) is answered, to its sender, that it was not saved; nothing of it was."""
+        try:
+            self._command(body, client, respond)
+        except StorageWriteError as exc:
+            log.error("a command could not be saved: %s", exc)
+            lang = self.lang_for(client, self.workspace_of(body), body["user_id"])
+            text = t("not_saved", lang)
+            self.safely("respond", lambda: respond(text=text, response_type="ephemeral"))
+
+    def _command(self, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         team_id, user_id = self.workspace_of(body), body["user_id"]
         if first_word(body.get("text") or "") in PULSE_WORDS:
             self.pulse_command(body, client, respond)  # a team's command: stays in its channel

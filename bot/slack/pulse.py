@@ -40,7 +40,7 @@ from bot.slack.pulse_runtime import PulseRuntime
 from bot.slack.render import text_message
 from bot.slack.texts import st
 from bot.storage import StorageWriteError
-from flows.i18n import DEFAULT_LANGUAGE, t
+from flows.i18n import DEFAULT_LANGUAGE
 from flows.pulse_commands import NotAdmin, PulseHelp, pulse_text
 from flows.replies import Reply
 
@@ -309,15 +309,7 @@ class SlackPulse:
         team_name = f"#{name}" if name and name != "privategroup" else channel_id
         words = (body.get("text") or "").split()[1:]
         team = self.messenger.team_key(team_id, channel_id)
-        try:
-            result = self.runtime.command(
-                team, team_name, external_id(team_id, user_id), words, lang
-            )
-        except StorageWriteError as exc:  # a full disk: nothing was changed, say so (to them)
-            log.error("a pulse command could not be saved: %s", exc)
-            text = t("not_saved", lang)
-            slack.safely("respond", lambda: respond(text=text, response_type="ephemeral"))
-            return
+        result = self.runtime.command(team, team_name, external_id(team_id, user_id), words, lang)
         refused = isinstance(result, NotAdmin)
         # a refusal says who may, in Slack's terms
         reply = st("pulse_not_admin", lang) if refused else pulse_text(result, lang)

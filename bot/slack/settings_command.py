@@ -14,7 +14,6 @@ DMs every member of a channel, so who may start one and how anonymous it is are 
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -28,9 +27,8 @@ from bot.slack.events import SETTINGS_WORDS
 from bot.slack.member import SlackMember
 from bot.slack.render import context, mrkdwn, plain, sections, unescape
 from bot.slack.texts import st
-from bot.storage import StorageWriteError
 from bot.storage.workspaces import WorkspaceSettings, WorkspaceStore
-from flows.i18n import LANGUAGES, t
+from flows.i18n import LANGUAGES
 from flows.pulse import MIN_RESPONSES_FLOOR, PulseInputError, check_timezone
 
 if TYPE_CHECKING:
@@ -49,7 +47,6 @@ NONE_WORDS = {"none", "geen"}
 """Pulse admins: nobody besides the workspace's admins and the channels' creators."""
 ADMIN_SECONDS = 300.0
 """How long "is an admin" is remembered per member (the Home tab asks on every publish)."""
-log = logging.getLogger("bot.slack")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -246,10 +243,6 @@ def settings_command(
         shown = workspaces.change(team_id, name, words[1:], lambda w: find_user(slack, client, w))
     except SettingRefused as refused:
         answer(st(refused.key, lang, **refused.values))
-        return
-    except StorageWriteError as exc:  # a full disk: nothing was changed, and the admin is told
-        log.error("a workspace setting could not be saved: %s", exc)
-        answer(t("not_saved", lang))
         return
     label = st(f"settings_name_{name}", lang)
     if shown:
