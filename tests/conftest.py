@@ -9,6 +9,7 @@ import pytest
 from bot.service import AssessmentService
 from bot.storage import Storage
 from flows.model_loader import load_models, load_scan
+from tests.helpers import unavailable
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +50,6 @@ def service(fresh_db, models, scan):
 def postgres_server():
     """A server's URL: $MATURITY_TEST_POSTGRES_URL (.ci/run starts one), or one started here
     for the session. Without one the PostgreSQL tests skip, saying why, but never in CI."""
-    import os
-
     from tests import postgres_server as pg
 
     url = os.environ.get(pg.URL_VARIABLE)
@@ -71,9 +70,7 @@ def postgres_server():
             return
         except RuntimeError as exc:
             why = str(exc)
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs a PostgreSQL server: {why}")
-    pytest.skip(f"no PostgreSQL server for these tests: {why}")
+    unavailable(f"no PostgreSQL server for these tests: {why}")
 
 
 @pytest.fixture

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from typing import NoReturn
+
+import pytest
+
 from flows.events import Event, Kind, from_payload, from_text
 from flows.replies import Answered, Ask, ResultCard, Say
+
+
+def unavailable(why: str) -> NoReturn:
+    """A test's server or browser is missing: skipped, saying why, on a developer's machine;
+    a failure in CI (CI set: .ci/run installs and starts everything, so nothing may skip)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs it: {why}")
+    pytest.skip(why)
 
 
 class Chat:

@@ -13,6 +13,7 @@ import yaml
 
 from bot.cli import build_parser
 from bot.settings import Settings
+from tests.helpers import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = re.compile(r"^(MATURITY|SLACK|TELEGRAM)_")
@@ -60,3 +61,12 @@ def test_the_workers_share_one_postgresql_database():
     urls = {services[name]["environment"]["MATURITY_DB"] for name in ("migrate", "slack")}
     assert len(urls) == 1 and next(iter(urls)).startswith("postgresql://")
     assert "--workers" in services["slack"]["command"]
+
+
+def test_a_missing_server_or_browser_fails_in_ci_and_only_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI needs it: no server"):
+        unavailable("no server")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no server"):
+        unavailable("no server")

@@ -22,7 +22,6 @@ In a test module:
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -40,6 +39,7 @@ from bot.storage import Storage
 from bot.web.app import web_app
 from bot.web.signin import sign_in_link
 from bot.web.viewer import Viewer
+from tests.helpers import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -171,9 +171,7 @@ def browser() -> Iterator[Any]:
     except ImportError:
         why = why or "playwright is not installed (pip install -e '.[test]')"
     if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the browser tests: {why}")
-        pytest.skip(why)
+        unavailable(why)
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
